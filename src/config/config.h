@@ -1,0 +1,86 @@
+/* config.h — relais.yaml loaded into an immutable rl_config_t.
+ *
+ * Loading reads YAML with libyaml, substitutes ${VAR} and ${VAR:-default}
+ * from the environment in every scalar, checks the schema (unknown keys,
+ * wrong types and out-of-range values are errors with file:line) and fills
+ * defaults. Every problem found is appended to a rl_diag_t, so that one run
+ * reports them all. The result is owned by the caller (rl_config_free). */
+#ifndef RL_CONFIG_CONFIG_H
+#define RL_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+
+typedef enum rl_env { RL_ENV_DEVELOPMENT = 0, RL_ENV_PRODUCTION = 1 } rl_env_t;
+typedef enum rl_log_level { RL_LOG_DEBUG = 0, RL_LOG_INFO, RL_LOG_WARN, RL_LOG_ERROR } rl_log_level_t;
+
+typedef struct rl_provider_cfg {
+    char *name;
+    char *base_url;              /* http(s)://host[:port][/prefix], no trailing slash */
+    uint64_t connect_timeout_ms; /* default 5s */
+    uint64_t total_timeout_ms;   /* default 30s */
+    int line;
+} rl_provider_cfg_t;
+
+typedef struct rl_target_cfg {
+    char *provider; /* a key of providers */
+    char *path;     /* path template override, or NULL */
+} rl_target_cfg_t;
+
+typedef struct rl_route_cfg {
+    char *name;          /* unique; default "route-<index>" */
+    char *path;          /* match.path: router template */
+    unsigned methods;    /* match.methods as RL_M_* bits; RL_M_ALL when absent */
+    rl_target_cfg_t *targets; /* upstream.targets, at least one */
+    size_t n_targets;
+    char *upstream_path; /* upstream.path template; NULL = the request path */
+    int line;
+} rl_route_cfg_t;
+
+typedef struct rl_config {
+    char *file;                 /* path it was loaded from */
+    rl_env_t env;               /* env, or RELAIS_ENV */
+    char *listen_public;        /* "host:port"; RELAIS_LISTEN overrides */
+    char *listen_admin;         /* "host:port"; default 127.0.0.1:8081 */
+    int workers;                /* 0 = one per core */
+    char *tls_cert, *tls_key;   /* both or neither */
+    uint64_t max_body;          /* limits.max_body, default 10MiB */
+    uint64_t max_header;        /* limits.max_header, default 16KiB */
+    uint64_t request_timeout_ms;  /* limits.request_timeout, default 60s */
+    uint64_t shutdown_timeout_ms; /* limits.shutdown_timeout, default 10s */
+    char *secret_key;           /* may be NULL */
+    char *admin_token;          /* may be NULL */
+    rl_log_level_t log_level;   /* log.level, default info */
+    char **cors_origins;        /* cors.allow_origins */
+    size_t n_cors_origins;
+    bool cors_credentials;      /* cors.allow_credentials */
+    rl_provider_cfg_t *providers;
+    size_t n_providers;
+    rl_route_cfg_t *routes;
+    size_t n_routes;
+} rl_config_t;
+
+/* Loads and validates `path`. On success returns 0 and *out (caller frees
+ * with rl_config_free). On any problem returns -1, *out = NULL, and every
+ * problem is in `diag` as file:line: message. Production rules are NOT
+ * applied here (see rl_config_check_production). */
+int rl_config_load(const char *path, rl_config_t **out, rl_diag_t *diag);
+
+/* Same, from a buffer; `name` is used as the file name in messages. */
+int rl_config_load_buffer(const char *name, const char *buf, size_t len, rl_config_t **out, rl_diag_t *diag);
+
+/* Production refusal rules (secret_key ≥ 32 bytes, admin_token set, no "*"
+ * in cors.allow_origins, log.level not debug). Appends every violation to
+ * `diag`; returns the number appended (0 = fine). Applies only when
+ * cfg->env is production, or when `force` is true (check --mode production). */
+int rl_config_check_production(const rl_config_t *cfg, bool force, rl_diag_t *diag);
+
+/* Finds a provider by name, or NULL. */
+const rl_provider_cfg_t *rl_config_provider(const rl_config_t *cfg, const char *name);
+
+void rl_config_free(rl_config_t *cfg);
+
+#endif
