@@ -2,7 +2,10 @@
 
     upstream        a started RecordingUpstream (harness/upstream.py) on 127.0.0.1
     refused_port    a loopback port with nothing listening (connections are refused)
-    relais_factory  make(cfg=None, env=None, tls=False, start=True, **config_overrides) -> Relais
+    relais_factory  make(cfg=None, env=None, start=True, **config_overrides) -> Relais
+                    cfg: a dict, YAML text, or a function Relais -> dict|text (to use
+                    its ports); default: the default config with the overrides.
+                    A config with a `tls` key makes the public listener https.
     relais          a running relais on the default config (harness/relais.py:config)
                     whose provider `backend` is `upstream`
     tls_files       (cert, key) paths of a self-signed certificate for 127.0.0.1
@@ -66,13 +69,17 @@ def refused_port():
 def relais_factory(tmp_path, upstream):
     started = []
 
-    def make(cfg=None, env=None, tls=False, start=True, **over):
-        inst = Relais(tmp_path / f"relais{len(started)}", env=env, tls=tls)
+    def make(cfg=None, env=None, start=True, **over):
+        inst = Relais(tmp_path / f"relais{len(started)}", env=env)
         started.append(inst)
         if cfg is None:
             cfg = inst.config(upstream.url, **over)
         elif callable(cfg):
             cfg = cfg(inst)
+        if isinstance(cfg, dict):
+            inst.tls = "tls" in cfg
+        else:
+            inst.tls = any(line.startswith("tls:") for line in cfg.splitlines())
         inst.write_config(cfg)
         if start:
             inst.start()

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: relais against nginx, same machine, same run.
+#
+#   (a) nginx `return 200` with a fixed 1 KiB JSON body (bench/payload.json)
+#   (b) nginx `proxy_pass` to (a) with an upstream keep-alive pool
+#   (c) relais proxying /bench to (a)
+#
+# Equal worker counts. wrk drives each for a warm-up and then a measured run
+# (--latency); bench/report.py prints requests/s, p50, p99 and the ratios.
+# Then relais' RSS: idle, after the load, and with 10,000 idle keep-alive
+# connections (bench/idle_conns.py). Everything lives in one mktemp dir and
+# every process is stopped on exit, however the script ends.
+#
+# Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (2s),
+# BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_WORKERS (2),
+# BENCH_IDLE_CONNS (10000), BENCH_STRICT=1 (exit 1 when a target is missed),
+# BENCH_KEEP=1 (keep the work dir), RELAIS_BIN (build/relais).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+RELAIS_BIN=${RELAIS_BIN:-$ROOT/build/relais}
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+WORKERS=${BENCH_WORKERS:-2}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+PY=${PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=python3
+
+log() { echo "bench: $*" >&2; }
+die() { log "$*"; exit 1; }
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/deps.sh installs it)"
+done
+
+# Many idle connections need many fds, in this shell, in the python client and
+# in relais (started below, so it inherits the limit).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE_CONNS + 1000)) ]; then
+  log "ulimit -n is $(ulimit -n): fewer than $IDLE_CONNS idle connections will open"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/relais-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r PORT_A PORT_B PORT_C PORT_ADMIN < <("$PY" -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])
+for s in socks: s.close()')
+
+wait_http() {  # URL PID NAME
+  local i
+  for i in $(seq 100); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_nginx() {  # NAME TEMPLATE PORT
+  local name=$1 prefix="$WORK/$1"
+  mkdir -p "$prefix/tmp"
+  "$PY" "$BENCH_DIR/render.py" "$BENCH_DIR/$2" "$prefix/nginx.conf" \
+    PREFIX="$prefix" WORKERS="$WORKERS" PORT="$3" UPSTREAM_PORT="$PORT_A" BODY="@file:$BENCH_DIR/payload.json"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" >"$prefix/stdout.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$3/bench" $! "$name" || die "nginx $name did not start: $(tail -5 "$prefix/error.log" 2>/dev/null)"
+}
+
+vm_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+run_wrk() {  # NAME URL
+  log "wrk $1: warm-up $WARMUP, then $DURATION"
+  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$2" >/dev/null
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2" >"$WORK/wrk-$1.txt"
+}
+
+check_body() {  # URL — the 1 KiB body must come back intact
+  local got
+  got=$(curl -fsS --max-time 5 "$1" | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$(sha256sum <"$BENCH_DIR/payload.json" | cut -d' ' -f1)" ] || die "$1 did not return bench/payload.json"
+}
+
+"$PY" - "$WORK/meta.json" "$WORKERS" "$THREADS" "$CONNS" "$DURATION" "$WARMUP" <<'EOF'
+import json, os, sys, time
+out, workers, threads, conns, duration, warmup = sys.argv[1:]
+json.dump({"workers": workers, "threads": threads, "connections": conns, "duration": duration,
+           "warmup": warmup, "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}, open(out, "w"))
+EOF
+
+start_nginx return nginx-return.conf.in "$PORT_A"
+start_nginx proxy nginx-proxy.conf.in "$PORT_B"
+check_body "http://127.0.0.1:$PORT_A/bench"
+check_body "http://127.0.0.1:$PORT_B/bench"
+
+RELAIS_PID=
+if [ -x "$RELAIS_BIN" ]; then
+  mkdir -p "$WORK/relais"
+  "$PY" "$BENCH_DIR/render.py" "$BENCH_DIR/relais.yaml.in" "$WORK/relais/relais.yaml" \
+    WORKERS="$WORKERS" PORT="$PORT_C" ADMIN_PORT="$PORT_ADMIN" UPSTREAM_PORT="$PORT_A"
+  # The access log (stdout) is written like in production but thrown away;
+  # nginx runs with access_log off, so this is relais' handicap, not nginx's.
+  RELAIS_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789 RELAIS_ADMIN_TOKEN=bench-admin-token \
+    "$RELAIS_BIN" serve -c "$WORK/relais/relais.yaml" >/dev/null 2>"$WORK/relais/stderr.log" &
+  RELAIS_PID=$!
+  PIDS+=("$RELAIS_PID")
+  if wait_http "http://127.0.0.1:$PORT_C/healthz" "$RELAIS_PID" relais; then
+    sleep 1
+    vm_rss_kib "$RELAIS_PID" >"$WORK/rss-idle.txt"
+    check_body "http://127.0.0.1:$PORT_C/bench"
+  else
+    log "relais did not start: $(tail -5 "$WORK/relais/stderr.log" 2>/dev/null)"
+    RELAIS_PID=
+  fi
+else
+  log "no relais binary at $RELAIS_BIN (make build): measuring nginx only"
+fi
+
+run_wrk return "http://127.0.0.1:$PORT_A/bench"
+run_wrk proxy "http://127.0.0.1:$PORT_B/bench"
+if [ -n "$RELAIS_PID" ]; then
+  run_wrk relais "http://127.0.0.1:$PORT_C/bench"
+  sleep 1
+  vm_rss_kib "$RELAIS_PID" >"$WORK/rss-after-load.txt"
+  log "opening $IDLE_CONNS idle keep-alive connections to relais"
+  "$PY" "$BENCH_DIR/idle_conns.py" --port "$PORT_C" --pid "$RELAIS_PID" --count "$IDLE_CONNS" \
+    >"$WORK/idle-conns.json" || log "idle_conns.py failed"
+  [ -s "$WORK/idle-conns.json" ] || rm -f "$WORK/idle-conns.json"
+  kill -0 "$RELAIS_PID" 2>/dev/null || log "relais died during the benchmark: $(tail -5 "$WORK/relais/stderr.log")"
+fi
+
+rc=0
+"$PY" "$BENCH_DIR/report.py" "$WORK" || rc=$?
+[ -n "$RELAIS_PID" ] || exit 1
+[ "${BENCH_STRICT:-0}" = 1 ] && exit $rc
+exit 0
