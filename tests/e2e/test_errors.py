@@ -29,8 +29,19 @@ def test_wrong_method_is_405_with_allow(relais, upstream, method):
     envelope(r, 405, "method_not_allowed")
     allow = r.header("Allow")
     assert allow is not None, r.headers
-    assert {m.strip() for m in allow.split(",")} == {"GET", "PUT"}, allow
+    # GET implies HEAD (as nginx and h2o do), so HEAD is allowed too
+    assert {m.strip() for m in allow.split(",")} == {"GET", "HEAD", "PUT"}, allow
     assert upstream.requests == []
+
+
+def test_keep_alive_survives_404_and_405(relais, upstream):
+    # HTTP/1.1 keep-alive: an API client that gets a 404 should not pay a new
+    # connection for its next request (413/431 may close: the body is unread)
+    with httpclient.Conn(relais.public_port) as c:
+        envelope(c.request("GET", "/nope"), 404, "not_found")
+        envelope(c.request("DELETE", "/v1/items/1"), 405, "method_not_allowed")
+        r = c.request("GET", "/v1/items/1")
+        assert r.status == 200 and r.body == b"ok"
 
 
 def test_client_request_id_is_kept_on_errors(relais):

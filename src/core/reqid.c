@@ -1,0 +1,57 @@
+/* reqid.c — request id validation and UUIDv7 generation, see reqid.h. */
+#include "core/reqid.h"
+
+#include <stdio.h>
+
+bool rl_reqid_is_sane(const char *s, size_t len)
+{
+    if (len == 0 || len > RL_REQID_MAX) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+size_t rl_reqid_uuid7(char *out, uint64_t now_ms, uint64_t rand_hi, uint64_t rand_lo)
+{
+    /* 48 bits time | 4 bits version 7 | 12 bits rand | 2 bits variant | 62 bits rand */
+    uint64_t hi = (now_ms << 16) | 0x7000 | (rand_hi & 0x0FFF);
+    uint64_t lo = (rand_lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)((hi >> 16) & 0xFFFF),
+             (unsigned)(hi & 0xFFFF), (unsigned)(lo >> 48), (unsigned long long)(lo & 0xFFFFFFFFFFFFull));
+    return RL_REQID_UUID_LEN;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void rl_rng_seed(rl_rng_t *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t rl_rng_next(rl_rng_t *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}

@@ -1,0 +1,26 @@
+/* envelope.h — the JSON envelope of DESIGN §3 for every answer relais makes
+ * itself: {"success":false,"error":{code,message,request_id[,details]}} and
+ * {"success":true,"data":…}. */
+#ifndef RL_HTTP_ENVELOPE_H
+#define RL_HTTP_ENVELOPE_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "http/request.h"
+
+/* Writes the error envelope into `out` (cap bytes). `details_json` is an
+ * already-encoded JSON object or NULL. Returns the length, or the length it
+ * would need (like snprintf) when cap is too small. Pure. */
+size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *message, const char *request_id,
+                         size_t request_id_len, const char *details_json);
+
+/* Answers r with status rl_err_status(code) and the error envelope; the
+ * message is printf-style and must hold no secret. */
+void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_json, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Answers r with `status` and {"success":true,"data":<data_json>}. */
+void rl_respond_data(rl_request_t *r, int status, const char *data_json);
+
+#endif

@@ -1,0 +1,282 @@
+/* proxy.c — one request forwarded to one provider, the response streamed
+ * back, see proxy.h.
+ *
+ * Flow control: h2o accepts one h2o_send at a time and calls proceed when it
+ * has written it. Body pieces from the upstream go out at once when h2o is
+ * ready; otherwise they wait in `pending` (bounded by PENDING_MAX). When
+ * pending is full the piece is refused and the upstream transfer pauses; the
+ * next proceed sends what is pending and resumes the transfer. So a slow
+ * client holds at most ~2 × PENDING_MAX per request, never the whole body. */
+#include "http/proxy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/envelope.h"
+
+#define PENDING_MAX (256 * 1024)
+#define MAX_FWD_HEADERS 128
+
+struct rl_proxy {
+    rl_request_t *r; /* NULL once the request is gone */
+    rl_xfer_t *xfer; /* NULL once the transfer ended */
+    h2o_generator_t gen;
+    char *sending, *pending;
+    size_t sending_len, sending_cap, pending_len, pending_cap;
+    unsigned started : 1, can_send : 1, done : 1, failed : 1;
+};
+
+static const char *const hop_by_hop[] = {"connection", "keep-alive", "proxy-connection", "te",
+                                         "trailer",    "upgrade",    "transfer-encoding"};
+
+static int is_hop_by_hop(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
+        if (strlen(hop_by_hop[i]) == len && strncasecmp(hop_by_hop[i], name, len) == 0) return 1;
+    return 0;
+}
+
+static void proxy_free(rl_proxy_t *px)
+{
+    free(px->sending);
+    free(px->pending);
+    free(px);
+}
+
+/* ---- response side ---- */
+
+static int grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t ncap = *cap ? *cap : 16384;
+    while (ncap < need) ncap *= 2;
+    char *n = realloc(*buf, ncap);
+    if (n == NULL) return -1;
+    *buf = n;
+    *cap = ncap;
+    return 0;
+}
+
+/* Hands `sending` to h2o; may dispose the request (and so free px) when the
+ * state is final: nothing may touch px after it. */
+static void send_out(rl_proxy_t *px, h2o_send_state_t state)
+{
+    h2o_iovec_t buf = h2o_iovec_init(px->sending, px->sending_len);
+    px->can_send = 0;
+    h2o_send(px->r->req, &buf, px->sending_len ? 1 : 0, state);
+}
+
+static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    rl_proxy_t *px = H2O_STRUCT_FROM_MEMBER(rl_proxy_t, gen, gen);
+    char *tmp = px->sending;
+    size_t tcap = px->sending_cap;
+    px->sending = px->pending, px->sending_cap = px->pending_cap, px->sending_len = px->pending_len;
+    px->pending = tmp, px->pending_cap = tcap, px->pending_len = 0;
+    px->can_send = 1;
+    if (px->failed) {
+        px->sending_len = 0;
+        send_out(px, H2O_SEND_STATE_ERROR);
+    } else if (px->done) {
+        send_out(px, H2O_SEND_STATE_FINAL);
+    } else if (px->sending_len) {
+        send_out(px, H2O_SEND_STATE_IN_PROGRESS);
+    } else if (px->xfer) {
+        rl_xfer_resume(px->xfer); /* may deliver the refused piece right here */
+    }
+}
+
+static int on_body(void *ud, const char *p, size_t n)
+{
+    rl_proxy_t *px = ud;
+    if (px->r == NULL) return RL_XFER_ABORT;
+    if (px->can_send && px->pending_len == 0) {
+        if (grow(&px->sending, &px->sending_cap, n) != 0) return RL_XFER_ABORT;
+        memcpy(px->sending, p, n);
+        px->sending_len = n;
+        send_out(px, H2O_SEND_STATE_IN_PROGRESS);
+        return RL_XFER_CONTINUE;
+    }
+    if (px->pending_len + n > PENDING_MAX && px->pending_len > 0) return RL_XFER_PAUSE;
+    if (grow(&px->pending, &px->pending_cap, px->pending_len + n) != 0) return RL_XFER_ABORT;
+    memcpy(px->pending + px->pending_len, p, n);
+    px->pending_len += n;
+    return RL_XFER_CONTINUE;
+}
+
+static void add_upstream_header(h2o_req_t *req, const rl_hdr_t *h)
+{
+    h2o_iovec_t name = h2o_strdup(&req->pool, h->name, h->name_len);
+    h2o_strtolower(name.base, name.len);
+    h2o_iovec_t value = h2o_strdup(&req->pool, h->value, h->value_len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL, value.base, value.len);
+}
+
+static int on_head(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs, size_t n)
+{
+    rl_proxy_t *px = ud;
+    rl_request_t *r = px->r;
+    if (r == NULL) return RL_XFER_ABORT;
+    h2o_req_t *req = r->req;
+    r->upstream_status = status;
+    req->res.status = status;
+    req->res.reason = reason_len ? h2o_strdup(&req->pool, reason, reason_len).base : "OK";
+    for (size_t i = 0; i < n; i++) {
+        const rl_hdr_t *h = &hdrs[i];
+        if (is_hop_by_hop(h->name, h->name_len)) continue;
+        if (h->name_len == 4 && strncasecmp(h->name, "date", 4) == 0) continue; /* h2o writes its own */
+        if (h->name_len == 12 && strncasecmp(h->name, "x-request-id", 12) == 0) continue; /* ours, sent up */
+        if (h->name_len == 14 && strncasecmp(h->name, "content-length", 14) == 0) {
+            size_t cl = h2o_strtosize(h->value, h->value_len);
+            if (cl != SIZE_MAX) req->res.content_length = cl;
+            continue;
+        }
+        add_upstream_header(req, h);
+    }
+    rl_request_add_common_headers(r);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-provider"), 0, NULL,
+                          r->provider->name, strlen(r->provider->name));
+    px->started = 1;
+    px->can_send = 1;
+    h2o_start_response(req, &px->gen);
+    return RL_XFER_CONTINUE;
+}
+
+static void on_done(void *ud, rl_errcode_t code, const char *detail)
+{
+    rl_proxy_t *px = ud;
+    rl_request_t *r = px->r;
+    px->xfer = NULL;
+    if (!px->started) {
+        r->proxy = NULL;
+        proxy_free(px);
+        if (code == RL_EUPSTREAM_TIMEOUT)
+            rl_respond_error(r, code, NULL, "provider '%s' did not answer in time", r->provider->name);
+        else
+            rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached", r->provider->name);
+        return;
+    }
+    if (code != RL_EOK) {
+        rl_log(RL_LOG_WARN, NULL, "upstream %s broke off a response: %s", r->provider->name, detail);
+        px->failed = 1;
+    } else {
+        px->done = 1;
+    }
+    if (px->can_send) on_proceed(&px->gen, r->req);
+}
+
+static const rl_xfer_cbs_t proxy_cbs = {on_head, on_body, on_done};
+
+/* ---- request side ---- */
+
+/* True when header `name` is listed in the request's Connection header. */
+static int named_in_connection(const h2o_req_t *req, const h2o_iovec_t *name)
+{
+    ssize_t i = -1;
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_CONNECTION, i)) >= 0) {
+        const h2o_iovec_t *v = &req->headers.entries[i].value;
+        if (h2o_contains_token(v->base, v->len, name->base, name->len, ',')) return 1;
+    }
+    return 0;
+}
+
+static int skip_request_header(const h2o_req_t *req, const h2o_header_t *h)
+{
+    static const char *const ours[] = {"host", "content-length", "expect", "x-forwarded-for",
+                                       "x-forwarded-proto", "x-forwarded-host", "x-request-id"};
+    const h2o_iovec_t *name = h->name;
+    if (is_hop_by_hop(name->base, name->len)) return 1;
+    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+        if (strlen(ours[i]) == name->len && memcmp(ours[i], name->base, name->len) == 0) return 1;
+    return named_in_connection(req, name);
+}
+
+static size_t build_headers(rl_request_t *r, rl_hdr_t *out, size_t max)
+{
+    h2o_req_t *req = r->req;
+    size_t n = 0;
+    h2o_iovec_t xff = {NULL, 0};
+    for (size_t i = 0; i < req->headers.size && n + 4 < max; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (h->name == &H2O_TOKEN_X_FORWARDED_FOR->buf) xff = h->value;
+        if (skip_request_header(req, h)) continue;
+        out[n++] = (rl_hdr_t){h->orig_name ? h->orig_name : h->name->base, h->name->len, h->value.base, h->value.len};
+    }
+    char ip[INET6_ADDRSTRLEN + 1];
+    size_t iplen = rl_request_client_ip(r, ip, sizeof(ip));
+    h2o_iovec_t fwd = xff.base ? h2o_concat(&req->pool, xff, h2o_iovec_init(H2O_STRLIT(", ")), h2o_iovec_init(ip, iplen))
+                               : h2o_strdup(&req->pool, ip, iplen);
+    out[n++] = (rl_hdr_t){"X-Forwarded-For", 15, fwd.base, fwd.len};
+    out[n++] = (rl_hdr_t){"X-Forwarded-Proto", 17, req->scheme->name.base, req->scheme->name.len};
+    out[n++] = (rl_hdr_t){"X-Forwarded-Host", 16, req->input.authority.base, req->input.authority.len};
+    out[n++] = (rl_hdr_t){"X-Request-Id", 12, r->id, r->id_len};
+    return n;
+}
+
+/* base_url + path (template-expanded or the request's) + query. */
+static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl, const rl_route_match_t *m)
+{
+    h2o_req_t *req = r->req;
+    size_t blen = strlen(p->base_url), qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;
+    size_t cap = blen + r->path.len + qlen + 1 + (tmpl ? strlen(tmpl) + 4096 : 0);
+    char *url = h2o_mem_alloc_pool(&req->pool, cap);
+    memcpy(url, p->base_url, blen);
+    size_t len = blen;
+    if (tmpl != NULL) {
+        int n = rl_router_expand(tmpl, m, url + len, cap - len - qlen);
+        if (n < 0) return NULL;
+        len += (size_t)n;
+    } else {
+        memcpy(url + len, r->path.base, r->path.len);
+        len += r->path.len;
+    }
+    if (qlen) memcpy(url + len, req->path.base + req->query_at, qlen);
+    url[len + qlen] = '\0';
+    return url;
+}
+
+void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl, const rl_route_match_t *m)
+{
+    h2o_req_t *req = r->req;
+    rl_hdr_t hdrs[MAX_FWD_HEADERS];
+    r->provider = p;
+    char *url = build_url(r, p, tmpl, m);
+    if (url == NULL) {
+        rl_respond_error(r, RL_EINTERNAL, NULL, "upstream path too long");
+        return;
+    }
+    rl_proxy_t *px = calloc(1, sizeof(*px));
+    if (px == NULL) {
+        rl_respond_error(r, RL_EINTERNAL, NULL, "out of memory");
+        return;
+    }
+    px->r = r;
+    px->gen.proceed = on_proceed;
+    uint64_t total = p->total_timeout_ms;
+    if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
+    rl_xfer_req_t xr = {
+        .url = url,
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .headers = hdrs,
+        .n_headers = build_headers(r, hdrs, MAX_FWD_HEADERS),
+        .body = req->entity.base,
+        .body_len = req->entity.len,
+        .has_body = req->entity.base != NULL,
+        .connect_timeout_ms = p->connect_timeout_ms,
+        .total_timeout_ms = total,
+    };
+    if (rl_xfer_start(r->w->client, &xr, &proxy_cbs, px, &px->xfer) != 0) {
+        proxy_free(px);
+        rl_respond_error(r, RL_EINTERNAL, NULL, "could not start the upstream request");
+        return;
+    }
+    r->proxy = px;
+}
+
+void rl_proxy_detach(rl_proxy_t *px)
+{
+    px->r = NULL;
+    if (px->xfer != NULL) rl_xfer_cancel(px->xfer);
+    proxy_free(px);
+}

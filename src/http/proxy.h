@@ -1,0 +1,22 @@
+/* proxy.h — forwards a routed request to one provider and streams the
+ * answer back unchanged (status, headers, body), with backpressure: at most
+ * a bounded amount of the response is held; past it the upstream transfer is
+ * paused until the client has taken what was sent. */
+#ifndef RL_HTTP_PROXY_H
+#define RL_HTTP_PROXY_H
+
+#include "http/request.h"
+
+typedef struct rl_proxy rl_proxy_t;
+
+/* Forwards r's request to `p`, the path being `path_tmpl` expanded with the
+ * route params (NULL = the request's own path). Answers the client in every
+ * case: the upstream's response, or 502 upstream_error / 504
+ * upstream_timeout when nothing was received. */
+void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *path_tmpl,
+                    const rl_route_match_t *m);
+
+/* The request is being disposed: stop the transfer, send nothing more. */
+void rl_proxy_detach(rl_proxy_t *px);
+
+#endif

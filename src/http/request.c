@@ -1,0 +1,95 @@
+/* request.c — per-request state and its disposal (access log), see request.h. */
+#include "http/request.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "http/path.h"
+#include "http/proxy.h"
+
+static void on_dispose(void *p)
+{
+    rl_request_t *r = p;
+    h2o_req_t *req = r->req;
+    if (r->proxy != NULL) rl_proxy_detach(r->proxy);
+    if (r->reload_job != NULL) r->reload_job->r = NULL;
+    rl_access_rec_t rec = {
+        .request_id = r->id,
+        .request_id_len = r->id_len,
+        .route = r->route ? r->route->name : NULL,
+        .method = req->input.method.base,
+        .method_len = req->input.method.len,
+        .path = req->input.path.base,
+        .path_len = req->input.path.len,
+        .status = req->res.status,
+        .bytes = req->bytes_sent,
+        .duration_ms = (double)(uv_hrtime() - r->start_ns) / 1e6,
+        .upstream = r->provider ? r->provider->name : NULL,
+        .upstream_status = r->upstream_status,
+    };
+    rl_accesslog_add(&r->w->alog, &rec);
+    rl_snapshot_release(r->snap);
+    rl_worker_request_done(r->w);
+}
+
+const h2o_header_t *rl_request_header(const h2o_req_t *req, const char *name, size_t len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
+    return i < 0 ? NULL : &req->headers.entries[i];
+}
+
+rl_request_t *rl_request_new(rl_worker_t *w, h2o_req_t *req)
+{
+    rl_request_t *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), on_dispose);
+    memset(r, 0, sizeof(*r));
+    r->req = req;
+    r->w = w;
+    r->start_ns = uv_hrtime();
+    rl_worker_refresh_snapshot(w);
+    r->snap = rl_snapshot_ref(w->snap);
+    w->inflight++;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (rl_path_is_normal(req->path.base, plen)) {
+        r->path = h2o_iovec_init(req->path.base, plen);
+    } else {
+        char *p = h2o_mem_alloc_pool(&req->pool, plen + 2);
+        r->path = h2o_iovec_init(p, rl_path_normalize(req->path.base, plen, p));
+    }
+    const h2o_header_t *h = rl_request_header(req, H2O_STRLIT("x-request-id"));
+    if (h != NULL && rl_reqid_is_sane(h->value.base, h->value.len)) {
+        memcpy(r->id, h->value.base, h->value.len);
+        r->id_len = h->value.len;
+        r->id[r->id_len] = '\0';
+    } else {
+        uint64_t now_ms = (uint64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
+        r->id_len = rl_reqid_uuid7(r->id, now_ms, rl_rng_next(&w->rng), rl_rng_next(&w->rng));
+    }
+    return r;
+}
+
+void rl_request_add_header(rl_request_t *r, const char *name, size_t name_len, const char *value, size_t len)
+{
+    h2o_req_t *req = r->req;
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, name_len, 1, NULL, v.base, v.len);
+}
+
+void rl_request_add_common_headers(rl_request_t *r)
+{
+    h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, r->id,
+                          r->id_len);
+}
+
+size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    h2o_conn_t *conn = r->req->conn;
+    socklen_t sl = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+    buf[0] = '\0';
+    if (sl == 0) return 0;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
+    return strlen(buf);
+}

@@ -1,0 +1,42 @@
+/* request.h — relais' per-request state, allocated in the h2o request pool
+ * and disposed with it: the snapshot reference, the request id, the route,
+ * and what the access log needs. Disposal writes the access-log line. */
+#ifndef RL_HTTP_REQUEST_H
+#define RL_HTTP_REQUEST_H
+
+#include "http/worker.h"
+
+struct rl_request {
+    h2o_req_t *req;
+    rl_worker_t *w;
+    rl_snapshot_t *snap;
+    h2o_iovec_t path; /* the raw path without query, dot segments removed (path.h) */
+    char id[RL_REQID_MAX + 1];
+    size_t id_len;
+    const rl_route_cfg_t *route;
+    const rl_provider_cfg_t *provider;
+    int upstream_status;
+    uint64_t start_ns;
+    struct rl_proxy *proxy;     /* set while a proxied exchange runs */
+    rl_reload_job_t *reload_job; /* set while a reload is pending */
+};
+
+/* Creates the state for `req` on worker `w`: takes a snapshot reference,
+ * picks the request id (the client's when sane, else a new UUIDv7) and the
+ * normalized path. Lives
+ * until the h2o request is disposed. */
+rl_request_t *rl_request_new(rl_worker_t *w, h2o_req_t *req);
+
+/* Adds a response header (name lower-case) with a value copied to the pool. */
+void rl_request_add_header(rl_request_t *r, const char *name, size_t name_len, const char *value, size_t len);
+
+/* Adds the headers relais puts on every response (X-Request-Id). */
+void rl_request_add_common_headers(rl_request_t *r);
+
+/* The client's address as text ("127.0.0.1", "::1") into buf; length. */
+size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap);
+
+/* Finds a request header by lower-case name; NULL if absent. */
+const h2o_header_t *rl_request_header(const h2o_req_t *req, const char *name, size_t len);
+
+#endif

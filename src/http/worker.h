@@ -1,0 +1,99 @@
+/* worker.h — the server and its worker threads, as the http module sees
+ * them. One worker = one thread, one uv loop, one h2o context, its own
+ * SO_REUSEPORT listener sockets and its own outbound client; no request ever
+ * crosses threads. The control thread (server.c) owns reloads, signals and
+ * shutdown and talks to workers through uv_async wake-ups. */
+#ifndef RL_HTTP_WORKER_H
+#define RL_HTTP_WORKER_H
+
+#define H2O_USE_LIBUV 1
+#include <h2o.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "config/snapshot.h"
+#include "core/log.h"
+#include "core/reqid.h"
+#include "upstream/client.h"
+
+typedef struct rl_server rl_server_t;
+typedef struct rl_worker rl_worker_t;
+typedef struct rl_request rl_request_t;
+
+/* A reload asked for through the admin API, carried to the control thread
+ * and back. `r` is only touched on the worker's thread (NULL once the client
+ * is gone); the control thread fills ok/message. */
+typedef struct rl_reload_job {
+    struct rl_reload_job *next;
+    rl_worker_t *w; /* NULL when the reload came from SIGHUP */
+    rl_request_t *r;
+    int ok;
+    uint64_t generation;
+    char *message; /* malloc'd by the control thread */
+} rl_reload_job_t;
+
+struct rl_worker {
+    rl_server_t *server;
+    int id;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    h2o_globalconf_t gconf;
+    h2o_hostconf_t *hosts_public[2], *hosts_admin[2];
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_public, accept_admin;
+    uv_tcp_t lis_public, lis_admin;
+    int fd_public, fd_admin;
+    uv_async_t wake;
+    uv_prepare_t flush;
+    rl_snapshot_t *snap; /* the worker's reference to the newest snapshot it saw */
+    uint64_t snap_gen;
+    rl_client_t *client;
+    rl_accesslog_t alog;
+    rl_rng_t rng;
+    size_t inflight;
+    int stopping, lingering;
+    uv_timer_t linger;
+    pthread_mutex_t mu;        /* guards done_jobs */
+    rl_reload_job_t *done_jobs; /* answered by the control thread */
+};
+
+struct rl_server {
+    char *config_path;
+    rl_snapshot_slot_t slot;
+    rl_worker_t *workers;
+    int n_workers;
+    SSL_CTX *ssl_ctx;
+    uv_loop_t loop; /* the control thread's */
+    uv_signal_t sig_hup, sig_term, sig_int;
+    uv_async_t jobs_async;
+    pthread_mutex_t jobs_mu;
+    rl_reload_job_t *jobs;
+    uv_timer_t shutdown_timer;
+    atomic_int shutting_down;
+    atomic_int workers_running;
+    uint64_t started_ms;
+};
+
+/* The worker that owns h2o context `ctx`. */
+static inline rl_worker_t *rl_worker_of(h2o_context_t *ctx)
+{
+    return H2O_STRUCT_FROM_MEMBER(rl_worker_t, ctx, ctx);
+}
+
+/* Makes `w` use the newest published snapshot if it changed. Worker thread. */
+void rl_worker_refresh_snapshot(rl_worker_t *w);
+
+/* Called by the request layer when a request ends (dispose). */
+void rl_worker_request_done(rl_worker_t *w);
+
+/* Starts the worker's thread; its listeners are fds already bound. */
+int rl_worker_start(rl_worker_t *w);
+
+/* Wakes `w` so that it picks up a new snapshot, finished jobs or shutdown. */
+void rl_worker_wake(rl_worker_t *w);
+
+/* Hands a reload job to the control thread (any thread). */
+void rl_server_post_reload(rl_server_t *s, rl_reload_job_t *job);
+
+#endif

@@ -1,0 +1,71 @@
+/* test_path.c — dot-segment removal on raw paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http/path.h"
+
+static void check(const char *in, const char *want)
+{
+    char out[256];
+    size_t n = rl_path_normalize(in, strlen(in), out);
+    out[n] = '\0';
+    assert_string_equal(out, want);
+}
+
+static void test_unchanged(void **state)
+{
+    check("/", "/");
+    check("/v1/items/42", "/v1/items/42");
+    check("/a%20b/c%2Fd", "/a%20b/c%2Fd");
+    check("/a/b/", "/a/b/");
+    check("/file.json", "/file.json");
+    check("/a/...", "/a/...");
+    check("/a/.hidden", "/a/.hidden");
+}
+
+static void test_dot_segments(void **state)
+{
+    check("/a/./b", "/a/b");
+    check("/a/../b", "/b");
+    check("/a/b/..", "/a/");
+    check("/a/b/.", "/a/b/");
+    check("/../../etc/passwd", "/etc/passwd");
+    check("/files/%2e%2e/secret", "/secret");
+    check("/files/%2E./x", "/x");
+    check("/files/.%2e/x", "/x");
+    check("/a//b", "/a//b");
+}
+
+static void test_is_normal(void **state)
+{
+    assert_true(rl_path_is_normal("/v1/items/42", 12));
+    assert_true(rl_path_is_normal("/a%20b/c.json", 13));
+    assert_true(rl_path_is_normal("/a/...", 6));
+    assert_false(rl_path_is_normal("/a/../b", 7));
+    assert_false(rl_path_is_normal("/a/%2e%2E/b", 11));
+    assert_false(rl_path_is_normal("/a/.", 4));
+    assert_false(rl_path_is_normal("a/b", 3));
+    assert_false(rl_path_is_normal("", 0));
+}
+
+static void test_no_leading_slash(void **state)
+{
+    check("a/b", "/a/b");
+    check("", "/");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unchanged),
+        cmocka_unit_test(test_dot_segments),
+        cmocka_unit_test(test_is_normal),
+        cmocka_unit_test(test_no_leading_slash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
