@@ -17,6 +17,7 @@ endif
 export RELAIS_BIN := $(CURDIR)/$(BUILD_DIR)/relais
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 .PHONY: all deps build run test unit e2e bench fuzz lint clean
 
