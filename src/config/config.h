@@ -61,6 +61,9 @@ typedef struct rl_config {
     size_t n_providers;
     rl_route_cfg_t *routes;
     size_t n_routes;
+    /* Lines the production check points at; 0 when the key is not in the
+     * file. cors_origins_line is the line of a "*" item. */
+    int secret_key_line, admin_token_line, cors_origins_line, log_level_line;
 } rl_config_t;
 
 /* Loads and validates `path`. On success returns 0 and *out (caller frees
