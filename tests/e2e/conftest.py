@@ -2,7 +2,7 @@
 
     upstream        a started RecordingUpstream (harness/upstream.py) on 127.0.0.1
     refused_port    a loopback port with nothing listening (connections are refused)
-    relais_factory  make(cfg=None, env=None, start=True, **config_overrides) -> Relais
+    relais_factory  make(cfg=None, environ=None, start=True, **config_overrides) -> Relais
                     cfg: a dict, YAML text, or a function Relais -> dict|text (to use
                     its ports); default: the default config with the overrides.
                     A config with a `tls` key makes the public listener https.
@@ -69,8 +69,8 @@ def refused_port():
 def relais_factory(tmp_path, upstream):
     started = []
 
-    def make(cfg=None, env=None, start=True, **over):
-        inst = Relais(tmp_path / f"relais{len(started)}", env=env)
+    def make(cfg=None, environ=None, start=True, **over):
+        inst = Relais(tmp_path / f"relais{len(started)}", env=environ)
         started.append(inst)
         if cfg is None:
             cfg = inst.config(upstream.url, **over)

@@ -136,7 +136,7 @@ def test_env_substitution_reaches_the_proxy(relais_factory, upstream):
                             "upstream": {"targets": ["backend"], "path": "${E2E_UNSET_PREFIX:-/dflt}/{rest*}"}})
         return c
     from harness.relais import base_env
-    inst = relais_factory(cfg, env=base_env(E2E_UPSTREAM_PORT=str(upstream.port)))
+    inst = relais_factory(cfg, environ=base_env(E2E_UPSTREAM_PORT=str(upstream.port)))
     r = requests.get(inst.url("/env/a/b"), timeout=10)
     assert r.status_code == 200
     (req,) = upstream.wait_for_requests(1)
@@ -222,3 +222,63 @@ def test_client_keep_alive_serves_many_requests_on_one_connection(relais, upstre
             r = c.request("GET", f"/files/same-conn-{i}")
             assert r.status == 200 and r.body == b"ok"
     assert len(upstream.wait_for_requests(20)) == 20
+
+
+def test_expect_100_continue_upload(relais, upstream, tmp_path):
+    # curl sends `Expect: 100-continue` for a large HTTP/1.1 upload
+    import subprocess
+    payload = os.urandom(3 << 20)
+    src = tmp_path / "up.bin"
+    src.write_bytes(payload)
+    p = subprocess.run(["curl", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+                        "-H", "Expect: 100-continue", "--data-binary", f"@{src}", relais.url("/files/expect")],
+                       capture_output=True, text=True, timeout=30)
+    assert p.stdout == "200", (p.stdout, p.stderr)
+    (req,) = upstream.wait_for_requests(1)
+    assert sha(req.body) == sha(payload)
+
+
+def test_router_most_specific_template_wins(relais_factory, upstream):
+    def route(name, path, target, methods=None):
+        match = {"path": path}
+        if methods:
+            match["methods"] = methods
+        return {"name": name, "match": match, "upstream": {"targets": ["backend"], "path": target}}
+
+    inst = relais_factory(routes=[
+        route("rest", "/p/{rest*}", "/rest/{rest*}"),
+        route("param", "/p/{id}", "/param/{id}"),
+        route("literal", "/p/fixed", "/literal"),
+        route("deep", "/p/{id}/sub", "/deep/{id}"),
+        route("m-get", "/m/{id}", "/get/{id}", ["GET"]),
+        route("m-post", "/m/{id}", "/post/{id}", ["POST"]),
+    ])
+    cases = [("GET", "/p/fixed", "/literal"), ("GET", "/p/abc", "/param/abc"),
+             ("GET", "/p/abc/def", "/rest/abc/def"), ("GET", "/p/abc/sub", "/deep/abc"),
+             ("GET", "/m/1", "/get/1"), ("POST", "/m/2", "/post/2")]
+    for method, target, want in cases:
+        r = httpclient.request(inst.public_port, method, target, body=b"" if method == "POST" else None)
+        assert r.status == 200, (target, r.status, r.body[:200])
+        assert upstream.requests[-1].target == want, (target, upstream.requests[-1].target)
+    r = httpclient.request(inst.public_port, "DELETE", "/m/3")
+    assert r.status == 405
+    assert {m.strip() for m in (r.header("Allow") or "").split(",")} == {"GET", "POST"}
+
+
+def test_base_url_path_prefix_is_prepended(relais_factory, upstream):
+    inst = relais_factory(providers={"backend": {"base_url": f"{upstream.url}/prefix",
+                                                 "timeout": {"connect": "2s", "total": "5s"}}})
+    r = httpclient.request(inst.public_port, "GET", "/v1/items/4?z=9")
+    assert r.status == 200
+    (req,) = upstream.wait_for_requests(1)
+    assert req.target == "/prefix/internal/items/4?z=9"
+    assert req.header("Host") == f"127.0.0.1:{upstream.port}"
+
+
+def test_relais_listen_env_overrides_public_listener(relais_factory, upstream):
+    from harness.relais import base_env, free_port
+    port = free_port()
+    inst = relais_factory(start=False, environ=base_env(RELAIS_LISTEN=f"127.0.0.1:{port}"))
+    inst.public_port = port  # the config still names the other port
+    inst.start()
+    assert requests.get(inst.url("/files/l"), timeout=10).status_code == 200

@@ -88,6 +88,7 @@ def test_slow_client_applies_backpressure_to_upstream(relais, upstream):
                 break
             time.sleep(0.1)
         stalled_at = req.bytes_sent
+        print(f"stalled at {stalled_at / mib:.1f} MiB")
         assert stalled_at < 128 * mib, (
             f"upstream sent {stalled_at / mib:.0f} MiB to a client that reads nothing: relais buffers the body")
         # reading again lets the upstream go on (more than it had sent must come through)
