@@ -294,6 +294,15 @@ def request_id_ok(rid: Optional[str]) -> bool:
     return bool(rid) and len(rid) <= 128 and re.fullmatch(r"[A-Za-z0-9._-]+", rid) is not None
 
 
+def assert_allow(allow: Optional[str], configured: set) -> None:
+    """Allow must list exactly the configured methods; HEAD may be added when
+    GET is configured (a GET route also answers HEAD)."""
+    assert allow is not None, "405 without an Allow header"
+    got = {m.strip() for m in allow.split(",") if m.strip()}
+    ok = got == configured or ("GET" in configured and got == configured | {"HEAD"})
+    assert ok, f"Allow: {allow!r}, configured methods {sorted(configured)}"
+
+
 def assert_envelope(status: int, headers, body: bytes, want_status: int, want_code: str) -> dict:
     """Checks a relais error: the status, the JSON envelope of DESIGN §3 with
     `want_code`, Content-Type application/json, and a request_id equal to the
