@@ -72,6 +72,8 @@ def base_env(**extra) -> dict:
 
 def run_cli(*args, env: Optional[dict] = None, timeout: float = 15, cwd=None) -> subprocess.CompletedProcess:
     """Runs `relais ARGS...` to completion; returns the CompletedProcess (text)."""
+    if not relais_bin().exists():
+        raise RelaisFailed(f"relais binary not found at {relais_bin()} (set RELAIS_BIN or run `make build`)")
     return subprocess.run([str(relais_bin()), *args], capture_output=True, text=True,
                           env=env if env is not None else base_env(), timeout=timeout, cwd=cwd)
 
