@@ -34,7 +34,8 @@ static int parse_options(int argc, char **argv, cli_t *o)
             o->config = argv[++i];
         } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
             const char *m = argv[++i];
-            if (strcmp(m, "production") == 0) o->production = 1;
+            if (strcmp(m, "production") == 0)
+                o->production = 1;
             else if (strcmp(m, "development") != 0) {
                 fprintf(stderr, "relais: --mode takes production or development, not '%s'\n", m);
                 return -1;

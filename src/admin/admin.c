@@ -15,12 +15,14 @@ static int authorized_or_respond(rl_request_t *r)
     static const char bearer[] = "Bearer ";
     if (token != NULL && h != NULL && h->value.len > sizeof(bearer) - 1 &&
         strncasecmp(h->value.base, bearer, sizeof(bearer) - 1) == 0 &&
-        rl_ct_equal(h->value.base + sizeof(bearer) - 1, h->value.len - (sizeof(bearer) - 1), token, strlen(token)))
+        rl_ct_equal(h->value.base + sizeof(bearer) - 1, h->value.len - (sizeof(bearer) - 1), token,
+                    strlen(token)))
         return 1;
     rl_request_add_header(r, H2O_STRLIT("www-authenticate"), H2O_STRLIT("Bearer realm=\"relais-admin\""));
     if (token == NULL)
         rl_respond_error(r, RL_EUNAUTHORIZED, NULL, "admin API disabled: admin_token is not configured");
-    else rl_respond_error(r, RL_EUNAUTHORIZED, NULL, "missing or invalid admin token");
+    else
+        rl_respond_error(r, RL_EUNAUTHORIZED, NULL, "missing or invalid admin token");
     return 0;
 }
 

@@ -31,9 +31,9 @@ typedef struct rl_target_cfg {
 } rl_target_cfg_t;
 
 typedef struct rl_route_cfg {
-    char *name;          /* unique; default "route-<index>" */
-    char *path;          /* match.path: router template */
-    unsigned methods;    /* match.methods as RL_M_* bits; RL_M_ALL when absent */
+    char *name;               /* unique; default "route-<index>" */
+    char *path;               /* match.path: router template */
+    unsigned methods;         /* match.methods as RL_M_* bits; RL_M_ALL when absent */
     rl_target_cfg_t *targets; /* upstream.targets, at least one */
     size_t n_targets;
     char *upstream_path; /* upstream.path template; NULL = the request path */
@@ -41,22 +41,22 @@ typedef struct rl_route_cfg {
 } rl_route_cfg_t;
 
 typedef struct rl_config {
-    char *file;                 /* path it was loaded from */
-    rl_env_t env;               /* env, or RELAIS_ENV */
-    char *listen_public;        /* "host:port"; RELAIS_LISTEN overrides */
-    char *listen_admin;         /* "host:port"; default 127.0.0.1:8081 */
-    int workers;                /* 0 = one per core */
-    char *tls_cert, *tls_key;   /* both or neither */
-    uint64_t max_body;          /* limits.max_body, default 10MiB */
-    uint64_t max_header;        /* limits.max_header, default 16KiB */
+    char *file;                   /* path it was loaded from */
+    rl_env_t env;                 /* env, or RELAIS_ENV */
+    char *listen_public;          /* "host:port"; RELAIS_LISTEN overrides */
+    char *listen_admin;           /* "host:port"; default 127.0.0.1:8081 */
+    int workers;                  /* 0 = one per core */
+    char *tls_cert, *tls_key;     /* both or neither */
+    uint64_t max_body;            /* limits.max_body, default 10MiB */
+    uint64_t max_header;          /* limits.max_header, default 16KiB */
     uint64_t request_timeout_ms;  /* limits.request_timeout, default 60s */
     uint64_t shutdown_timeout_ms; /* limits.shutdown_timeout, default 10s */
-    char *secret_key;           /* may be NULL */
-    char *admin_token;          /* may be NULL */
-    rl_log_level_t log_level;   /* log.level, default info */
-    char **cors_origins;        /* cors.allow_origins */
+    char *secret_key;             /* may be NULL */
+    char *admin_token;            /* may be NULL */
+    rl_log_level_t log_level;     /* log.level, default info */
+    char **cors_origins;          /* cors.allow_origins */
     size_t n_cors_origins;
-    bool cors_credentials;      /* cors.allow_credentials */
+    bool cors_credentials; /* cors.allow_credentials */
     rl_provider_cfg_t *providers;
     size_t n_providers;
     rl_route_cfg_t *routes;

@@ -10,7 +10,8 @@
 static void snapshot_free(rl_snapshot_t *s)
 {
     if (s->route_targets != NULL) {
-        for (size_t i = 0; i < s->cfg->n_routes; i++) free(s->route_targets[i]);
+        for (size_t i = 0; i < s->cfg->n_routes; i++)
+            free(s->route_targets[i]);
         free(s->route_targets);
     }
     if (s->router != NULL) rl_router_free(s->router);

@@ -41,7 +41,8 @@ void rl_diag_print(const rl_diag_t *d, FILE *out)
 char *rl_diag_join(const rl_diag_t *d)
 {
     size_t cap = 1, len = 0;
-    for (size_t i = 0; i < d->count; i++) cap += 1024 + 2;
+    for (size_t i = 0; i < d->count; i++)
+        cap += 1024 + 2;
     char *s = malloc(cap);
     if (s == NULL) abort();
     s[0] = '\0';

@@ -17,7 +17,10 @@ typedef struct rl_diag {
     size_t count, cap;
 } rl_diag_t;
 
-#define RL_DIAG_INIT {NULL, 0, 0}
+#define RL_DIAG_INIT                                                                                         \
+    {                                                                                                        \
+        NULL, 0, 0                                                                                           \
+    }
 
 /* Appends one problem. `file` may be NULL, `line` 0. */
 void rl_diag_add(rl_diag_t *d, const char *file, int line, const char *fmt, ...)

@@ -7,10 +7,9 @@
 static const struct {
     const char *name;
     int status;
-} table[] = {
-    [RL_EOK] = {"ok", 200},
+} table[] = {[RL_EOK] = {"ok", 200},
 #define RL_ERR_ROW(n, code, st) [RL_E##n] = {code, st},
-    RL_ERR_MAP(RL_ERR_ROW)
+             RL_ERR_MAP(RL_ERR_ROW)
 #undef RL_ERR_ROW
 };
 

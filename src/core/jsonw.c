@@ -10,9 +10,12 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     size_t need;
     uint32_t min, cp;
     if (s[0] < 0xC2 || s[0] > 0xF4) return 0;
-    if (s[0] < 0xE0) need = 2, min = 0x80, cp = s[0] & 0x1F;
-    else if (s[0] < 0xF0) need = 3, min = 0x800, cp = s[0] & 0x0F;
-    else need = 4, min = 0x10000, cp = s[0] & 0x07;
+    if (s[0] < 0xE0)
+        need = 2, min = 0x80, cp = s[0] & 0x1F;
+    else if (s[0] < 0xF0)
+        need = 3, min = 0x800, cp = s[0] & 0x0F;
+    else
+        need = 4, min = 0x10000, cp = s[0] & 0x07;
     if (n < need) return 0;
     for (size_t i = 1; i < need; i++) {
         if ((s[i] & 0xC0) != 0x80) return 0;
@@ -31,14 +34,19 @@ size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
         char tmp[8];
         size_t tl = 0, adv = 1;
         unsigned char c = s[i];
-        if (c == '"' || c == '\\') tmp[0] = '\\', tmp[1] = (char)c, tl = 2;
-        else if (c == '\n') memcpy(tmp, "\\n", 2), tl = 2;
-        else if (c == '\r') memcpy(tmp, "\\r", 2), tl = 2;
-        else if (c == '\t') memcpy(tmp, "\\t", 2), tl = 2;
+        if (c == '"' || c == '\\')
+            tmp[0] = '\\', tmp[1] = (char)c, tl = 2;
+        else if (c == '\n')
+            memcpy(tmp, "\\n", 2), tl = 2;
+        else if (c == '\r')
+            memcpy(tmp, "\\r", 2), tl = 2;
+        else if (c == '\t')
+            memcpy(tmp, "\\t", 2), tl = 2;
         else if (c < 0x20 || c == 0x7F) {
             memcpy(tmp, "\\u00", 4);
             tmp[4] = hex[c >> 4], tmp[5] = hex[c & 15], tl = 6;
-        } else if (c < 0x80) tmp[0] = (char)c, tl = 1;
+        } else if (c < 0x80)
+            tmp[0] = (char)c, tl = 1;
         else if ((adv = utf8_seq(s + i, len - i)) != 0) {
             memcpy(tmp, s + i, adv);
             tl = adv;

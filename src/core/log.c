@@ -95,8 +95,10 @@ void rl_accesslog_add(rl_accesslog_t *log, const rl_access_rec_t *r)
     n += (size_t)snprintf(o + n, cap - n, ",\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f", r->status,
                           (unsigned long long)r->bytes, r->duration_ms);
     n += put_str(o + n, cap - n, "upstream", r->upstream, r->upstream ? strlen(r->upstream) : 0);
-    if (r->upstream_status) n += (size_t)snprintf(o + n, cap - n, ",\"upstream_status\":%d}\n", r->upstream_status);
-    else n += (size_t)snprintf(o + n, cap - n, ",\"upstream_status\":null}\n");
+    if (r->upstream_status)
+        n += (size_t)snprintf(o + n, cap - n, ",\"upstream_status\":%d}\n", r->upstream_status);
+    else
+        n += (size_t)snprintf(o + n, cap - n, ",\"upstream_status\":null}\n");
     log->len += n;
 }
 

@@ -16,7 +16,8 @@ void rl_log_set_level(rl_log_level_t level);
 /* Logs `msg` (printf-style) at `level` as {"time","level","msg"} plus the
  * extra already-JSON-encoded members in `extra` (may be NULL), e.g.
  * "\"provider\":\"openai\"". Thread-safe: one write() per line. */
-void rl_log(rl_log_level_t level, const char *extra, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rl_log(rl_log_level_t level, const char *extra, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define rl_log_debug(...) rl_log(RL_LOG_DEBUG, NULL, __VA_ARGS__)
 #define rl_log_info(...) rl_log(RL_LOG_INFO, NULL, __VA_ARGS__)

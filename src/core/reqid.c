@@ -35,7 +35,8 @@ static uint64_t splitmix64(uint64_t *x)
 
 void rl_rng_seed(rl_rng_t *r, uint64_t seed)
 {
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
 }
 
 static inline uint64_t rotl(uint64_t x, int k)

@@ -9,11 +9,14 @@
 #include "core/err.h"
 #include "http/request.h"
 
+/* Room enough for any envelope without details (message ≤ 512 bytes). */
+#define RL_ENVELOPE_SMALL 4096
+
 /* Writes the error envelope into `out` (cap bytes). `details_json` is an
  * already-encoded JSON object or NULL. Returns the length, or the length it
  * would need (like snprintf) when cap is too small. Pure. */
-size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *message, const char *request_id,
-                         size_t request_id_len, const char *details_json);
+size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *message,
+                         const char *request_id, size_t request_id_len, const char *details_json);
 
 /* Answers r with status rl_err_status(code) and the error envelope; the
  * message is printf-style and must hold no secret. */

@@ -49,13 +49,13 @@ static void rewrite(h2o_req_t *req, h2o_ostream_t **slot)
     rl_request_t *r = rl_request_new(rl_worker_of(req->conn->ctx), req);
     rl_errcode_t code = code_for_status(req->res.status);
     const char *msg = code == RL_EPAYLOAD_TOO_LARGE ? "request body exceeds limits.max_body"
-                      : req->res.reason                ? req->res.reason
-                                                       : "bad request";
-    size_t need = rl_envelope_error(NULL, 0, code, msg, r->id, r->id_len, NULL) + 1;
-    char *body = h2o_mem_alloc_pool(&req->pool, need);
-    size_t len = rl_envelope_error(body, need, code, msg, r->id, r->id_len, NULL);
+                      : req->res.reason             ? req->res.reason
+                                                    : "bad request";
+    char *body = h2o_mem_alloc_pool(&req->pool, RL_ENVELOPE_SMALL);
+    size_t len = rl_envelope_error(body, RL_ENVELOPE_SMALL, code, msg, r->id, r->id_len, NULL);
     req->res.headers = (h2o_headers_t){NULL, 0, 0};
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/json"));
     rl_request_add_common_headers(r);
     req->res.content_length = len;
     envelope_ostream_t *os = (void *)h2o_add_ostream(req, sizeof(*os), slot);

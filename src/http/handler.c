@@ -55,8 +55,8 @@ static void route_request(rl_request_t *r)
     unsigned mbit = rl_method_bit(req->method.base, req->method.len);
     switch (rl_router_match(s->router, mbit, r->path.base, r->path.len, &m)) {
     case RL_ROUTE_NOT_FOUND:
-        rl_respond_error(r, RL_ENOT_FOUND, NULL, "no route for %.*s %.*s", (int)req->method.len, req->method.base,
-                         (int)(r->path.len > 200 ? 200 : r->path.len), r->path.base);
+        rl_respond_error(r, RL_ENOT_FOUND, NULL, "no route for %.*s %.*s", (int)req->method.len,
+                         req->method.base, (int)(r->path.len > 200 ? 200 : r->path.len), r->path.base);
         return;
     case RL_ROUTE_METHOD_NOT_ALLOWED: {
         char allow[128];
@@ -81,13 +81,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     rl_request_t *r = rl_request_new(h->w, req);
     if (request_head_size(req) > r->snap->cfg->max_header) {
         req->http1_is_persistent = 0;
-        rl_respond_error(r, RL_EHEADERS_TOO_LARGE, NULL, "request headers exceed limits.max_header (%llu bytes)",
+        rl_respond_error(r, RL_EHEADERS_TOO_LARGE, NULL,
+                         "request headers exceed limits.max_header (%llu bytes)",
                          (unsigned long long)r->snap->cfg->max_header);
         return 0;
     }
     if (answer_health(r)) return 0;
-    if (h->admin) rl_admin_handle(r);
-    else route_request(r);
+    if (h->admin)
+        rl_admin_handle(r);
+    else
+        route_request(r);
     return 0;
 }
 

@@ -11,9 +11,12 @@ static int dot_kind(const char *s, size_t len)
 {
     int dots = 0;
     for (size_t i = 0; i < len;) {
-        if (s[i] == '.') i++;
-        else if (len - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E')) i += 3;
-        else return 0;
+        if (s[i] == '.')
+            i++;
+        else if (len - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E'))
+            i += 3;
+        else
+            return 0;
         if (++dots > 2) return 0;
     }
     return dots;
@@ -26,8 +29,10 @@ int rl_path_is_normal(const char *in, size_t len)
         if (in[i] == '.' || in[i] == '%') {
             /* only a segment made of dots can need work */
             size_t b = i, e = i;
-            while (b > 0 && in[b - 1] != '/') b--;
-            while (e < len && in[e] != '/') e++;
+            while (b > 0 && in[b - 1] != '/')
+                b--;
+            while (e < len && in[e] != '/')
+                e++;
             if (dot_kind(in + b, e - b)) return 0;
             i = e;
         }
@@ -42,14 +47,16 @@ size_t rl_path_normalize(const char *in, size_t len, char *out)
     out[o++] = '/';
     while (i <= len) {
         size_t e = i;
-        while (e < len && in[e] != '/') e++;
+        while (e < len && in[e] != '/')
+            e++;
         int kind = dot_kind(in + i, e - i);
         int last = e >= len;
         if (kind == 2) {
             /* drop the previous segment: back up to the '/' before it */
             if (o > 1) {
                 o--; /* the trailing '/' */
-                while (o > 1 && out[o - 1] != '/') o--;
+                while (o > 1 && out[o - 1] != '/')
+                    o--;
             }
         } else if (kind == 0) {
             memcpy(out + o, in + i, e - i);

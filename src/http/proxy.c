@@ -49,7 +49,8 @@ static int grow(char **buf, size_t *cap, size_t need)
 {
     if (need <= *cap) return 0;
     size_t ncap = *cap ? *cap : 16384;
-    while (ncap < need) ncap *= 2;
+    while (ncap < need)
+        ncap *= 2;
     char *n = realloc(*buf, ncap);
     if (n == NULL) return -1;
     *buf = n;
@@ -112,7 +113,8 @@ static void add_upstream_header(h2o_req_t *req, const rl_hdr_t *h)
     h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL, value.base, value.len);
 }
 
-static int on_head(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs, size_t n)
+static int on_head(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs,
+                   size_t n)
 {
     rl_proxy_t *px = ud;
     rl_request_t *r = px->r;
@@ -153,7 +155,8 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
         if (code == RL_EUPSTREAM_TIMEOUT)
             rl_respond_error(r, code, NULL, "provider '%s' did not answer in time", r->provider->name);
         else
-            rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached", r->provider->name);
+            rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached",
+                             r->provider->name);
         return;
     }
     if (code != RL_EOK) {
@@ -182,8 +185,9 @@ static int named_in_connection(const h2o_req_t *req, const h2o_iovec_t *name)
 
 static int skip_request_header(const h2o_req_t *req, const h2o_header_t *h)
 {
-    static const char *const ours[] = {"host", "content-length", "expect", "x-forwarded-for",
-                                       "x-forwarded-proto", "x-forwarded-host", "x-request-id"};
+    static const char *const ours[] = {
+        "host",        "content-length", "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+        "x-request-id"};
     const h2o_iovec_t *name = h->name;
     if (is_hop_by_hop(name->base, name->len)) return 1;
     for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
@@ -200,12 +204,14 @@ static size_t build_headers(rl_request_t *r, rl_hdr_t *out, size_t max)
         const h2o_header_t *h = &req->headers.entries[i];
         if (h->name == &H2O_TOKEN_X_FORWARDED_FOR->buf) xff = h->value;
         if (skip_request_header(req, h)) continue;
-        out[n++] = (rl_hdr_t){h->orig_name ? h->orig_name : h->name->base, h->name->len, h->value.base, h->value.len};
+        out[n++] = (rl_hdr_t){h->orig_name ? h->orig_name : h->name->base, h->name->len, h->value.base,
+                              h->value.len};
     }
     char ip[INET6_ADDRSTRLEN + 1];
     size_t iplen = rl_request_client_ip(r, ip, sizeof(ip));
-    h2o_iovec_t fwd = xff.base ? h2o_concat(&req->pool, xff, h2o_iovec_init(H2O_STRLIT(", ")), h2o_iovec_init(ip, iplen))
-                               : h2o_strdup(&req->pool, ip, iplen);
+    h2o_iovec_t fwd =
+        xff.base ? h2o_concat(&req->pool, xff, h2o_iovec_init(H2O_STRLIT(", ")), h2o_iovec_init(ip, iplen))
+                 : h2o_strdup(&req->pool, ip, iplen);
     out[n++] = (rl_hdr_t){"X-Forwarded-For", 15, fwd.base, fwd.len};
     out[n++] = (rl_hdr_t){"X-Forwarded-Proto", 17, req->scheme->name.base, req->scheme->name.len};
     out[n++] = (rl_hdr_t){"X-Forwarded-Host", 16, req->input.authority.base, req->input.authority.len};
@@ -214,7 +220,8 @@ static size_t build_headers(rl_request_t *r, rl_hdr_t *out, size_t max)
 }
 
 /* base_url + path (template-expanded or the request's) + query. */
-static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl, const rl_route_match_t *m)
+static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl,
+                       const rl_route_match_t *m)
 {
     h2o_req_t *req = r->req;
     size_t blen = strlen(p->base_url), qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;

@@ -17,7 +17,7 @@ struct rl_request {
     const rl_provider_cfg_t *provider;
     int upstream_status;
     uint64_t start_ns;
-    struct rl_proxy *proxy;     /* set while a proxied exchange runs */
+    struct rl_proxy *proxy;      /* set while a proxied exchange runs */
     rl_reload_job_t *reload_job; /* set while a reload is pending */
 };
 

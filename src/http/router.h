@@ -34,8 +34,8 @@ typedef enum rl_route_result {
 } rl_route_result_t;
 
 typedef struct rl_route_match {
-    int route;       /* the `id` given to rl_router_add, when FOUND */
-    unsigned allow;  /* METHOD_NOT_ALLOWED: union of the allowed method bits */
+    int route;      /* the `id` given to rl_router_add, when FOUND */
+    unsigned allow; /* METHOD_NOT_ALLOWED: union of the allowed method bits */
     size_t n_params;
     rl_route_param_t params[RL_ROUTER_MAX_PARAMS];
 } rl_route_match_t;

@@ -33,7 +33,8 @@ static int split_hostport(const char *addr, char *host, size_t hcap, char *port,
 static int bind_listener(const char *addr)
 {
     char host[256], port[16];
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+                    *res;
     if (split_hostport(addr, host, sizeof(host), port, sizeof(port)) != 0 ||
         getaddrinfo(host, port, &hints, &res) != 0) {
         rl_log_error("cannot resolve listen address %s", addr);
@@ -73,7 +74,8 @@ static SSL_CTX *make_ssl_ctx(const rl_config_t *cfg)
 
 static void warn_static_changes(const rl_config_t *old, const rl_config_t *neu)
 {
-    if (strcmp(old->listen_public, neu->listen_public) != 0 || strcmp(old->listen_admin, neu->listen_admin) != 0)
+    if (strcmp(old->listen_public, neu->listen_public) != 0 ||
+        strcmp(old->listen_admin, neu->listen_admin) != 0)
         rl_log_warn("listen addresses changed: they take effect at the next restart");
     if (old->workers != neu->workers) rl_log_warn("workers changed: takes effect at the next restart");
     if ((old->tls_cert == NULL) != (neu->tls_cert == NULL) ||
@@ -102,7 +104,8 @@ static int reload(rl_server_t *s, uint64_t *generation, char **why)
     rl_log_set_level(ns->cfg->log_level);
     *generation = ns->generation;
     rl_snapshot_slot_publish(&s->slot, ns);
-    for (int i = 0; i < s->n_workers; i++) rl_worker_wake(&s->workers[i]);
+    for (int i = 0; i < s->n_workers; i++)
+        rl_worker_wake(&s->workers[i]);
     rl_log_info("config reloaded (generation %llu)", (unsigned long long)*generation);
     return 0;
 }
@@ -164,7 +167,8 @@ static void on_sigterm(uv_signal_t *h, int signum)
     uv_timer_init(&s->loop, &s->shutdown_timer);
     uv_timer_start(&s->shutdown_timer, on_drain_timeout, timeout, 0);
     uv_unref((uv_handle_t *)&s->shutdown_timer);
-    for (int i = 0; i < s->n_workers; i++) rl_worker_wake(&s->workers[i]);
+    for (int i = 0; i < s->n_workers; i++)
+        rl_worker_wake(&s->workers[i]);
 }
 
 /* ---- start-up ---- */
@@ -247,7 +251,8 @@ int rl_server_run(const char *config_path)
     rl_snapshot_release(snap);
     if (rc != 0) goto out;
     uv_run(&s->loop, UV_RUN_DEFAULT);
-    for (int i = 0; i < s->n_workers; i++) uv_thread_join(&s->workers[i].thread);
+    for (int i = 0; i < s->n_workers; i++)
+        uv_thread_join(&s->workers[i].thread);
     rl_log_info("shutdown complete");
 out:
     if (rc != 0) rl_snapshot_slot_clear(&s->slot);

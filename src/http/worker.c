@@ -134,7 +134,8 @@ static int worker_init(rl_worker_t *w)
     w->hosts_public[0] = add_host(w, "public", 0);
     w->hosts_admin[0] = add_host(w, "admin", 1);
     h2o_context_init(&w->ctx, &w->loop, &w->gconf);
-    w->accept_public = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_public, .ssl_ctx = w->server->ssl_ctx};
+    w->accept_public =
+        (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_public, .ssl_ctx = w->server->ssl_ctx};
     w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_admin};
     if (open_listener(w, &w->lis_public, w->fd_public, &w->accept_public) != 0 ||
         open_listener(w, &w->lis_admin, w->fd_admin, &w->accept_admin) != 0)

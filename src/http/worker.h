@@ -54,7 +54,7 @@ struct rl_worker {
     size_t inflight;
     int stopping, lingering;
     uv_timer_t linger;
-    pthread_mutex_t mu;        /* guards done_jobs */
+    pthread_mutex_t mu;         /* guards done_jobs */
     rl_reload_job_t *done_jobs; /* answered by the control thread */
 };
 

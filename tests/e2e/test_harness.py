@@ -69,7 +69,12 @@ def test_upstream_streams_chunks_with_delays(upstream):
     second_sent_at = req.sent_log[1][0]
     assert got[0][1].startswith(b"data: 1")
     assert first_at < second_sent_at, "the first event must reach the client before the second is sent"
-    assert req.response_done_at >= second_sent_at
+    # the upstream thread stamps response_done_at just after its last write,
+    # which the client may have read before the stamp lands: wait for it
+    deadline = time.monotonic() + 5
+    while req.response_done_at is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert req.response_done_at is not None and req.response_done_at >= second_sent_at
 
 
 def test_upstream_close_delimited_and_close_without_answer(upstream):

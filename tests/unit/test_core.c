@@ -92,11 +92,14 @@ static void test_json_escape(void **state)
 static void test_envelope(void **state)
 {
     char buf[512];
-    size_t n = rl_envelope_error(buf, sizeof(buf), RL_ERATE_LIMITED, "limit \"x\"", "rid-1", 5, "{\"retry_after\":12}");
+    size_t n = rl_envelope_error(buf, sizeof(buf), RL_ERATE_LIMITED, "limit \"x\"", "rid-1", 5,
+                                 "{\"retry_after\":12}");
     assert_int_equal(n, strlen(buf));
-    assert_string_equal(buf, "{\"success\":false,\"error\":{\"code\":\"rate_limited\",\"message\":\"limit \\\"x\\\"\","
-                             "\"request_id\":\"rid-1\",\"details\":{\"retry_after\":12}}}");
-    size_t need = rl_envelope_error(NULL, 0, RL_ENOT_FOUND, "no route", "r", 1, NULL);
+    assert_string_equal(
+        buf, "{\"success\":false,\"error\":{\"code\":\"rate_limited\",\"message\":\"limit \\\"x\\\"\","
+             "\"request_id\":\"rid-1\",\"details\":{\"retry_after\":12}}}");
+    char tiny[8];
+    size_t need = rl_envelope_error(tiny, sizeof(tiny), RL_ENOT_FOUND, "no route", "r", 1, NULL);
     assert_int_equal(need, rl_envelope_error(buf, sizeof(buf), RL_ENOT_FOUND, "no route", "r", 1, NULL));
     assert_null(strstr(buf, "details"));
 }
@@ -125,9 +128,10 @@ static void test_ct_equal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_table), cmocka_unit_test(test_reqid_sane), cmocka_unit_test(test_reqid_uuid7),
-        cmocka_unit_test(test_rng),       cmocka_unit_test(test_json_escape), cmocka_unit_test(test_envelope),
-        cmocka_unit_test(test_diag),      cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_err_table),   cmocka_unit_test(test_reqid_sane),
+        cmocka_unit_test(test_reqid_uuid7), cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_diag),        cmocka_unit_test(test_ct_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
