@@ -1,8 +1,9 @@
 /* client.h — the outbound HTTP client interface, one client per worker loop.
  * A transfer streams its response through callbacks: head once, body in
  * pieces (the receiver may refuse a piece to apply backpressure), done once.
- * The libcurl implementation is client_curl.c; a faster plain HTTP/1.1
- * client for hot internal backends can sit behind the same calls. */
+ * client.c dispatches by URL: plain http:// goes to client_h1.c (HTTP/1.1 on
+ * libuv, its own keep-alive pool), anything else to client_curl.c (libcurl:
+ * TLS, HTTP/2). Both behave as described here. */
 #ifndef RL_UPSTREAM_CLIENT_H
 #define RL_UPSTREAM_CLIENT_H
 
@@ -43,7 +44,9 @@ typedef struct rl_xfer_cbs {
      * RL_XFER_ABORT. */
     int (*on_head)(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs, size_t n);
     /* A piece of the body. RL_XFER_PAUSE means the piece was NOT taken: the
-     * same bytes come again after rl_xfer_resume. */
+     * same bytes come again after rl_xfer_resume. RL_XFER_ABORT (here or from
+     * on_head) ends the transfer: its connection is closed and on_done
+     * follows with RL_EUPSTREAM_ERROR. */
     int (*on_body)(void *ud, const char *p, size_t n);
     /* The end: RL_EOK, RL_EUPSTREAM_ERROR (refused, reset, bad response) or
      * RL_EUPSTREAM_TIMEOUT, with a short reason. The transfer is gone after
@@ -53,9 +56,16 @@ typedef struct rl_xfer_cbs {
 
 /* A client on `loop`. Connections are pooled per client (keep-alive).
  * Returns NULL on failure. Freed by rl_client_free (after every transfer
- * ended or was cancelled), which closes its handles on the loop. */
+ * ended or was cancelled), which closes its handles on the loop; the memory
+ * goes in their close callbacks, so run the loop once more afterwards. */
 rl_client_t *rl_client_new(uv_loop_t *loop);
 void rl_client_free(rl_client_t *c);
+
+/* Tunes the keep-alive pool of plain http:// connections: at most
+ * `max_idle_per_host` idle connections per host:port (0: none kept), each
+ * closed once unused for `idle_timeout_ms`. Defaults: 256 and 60 s. An idle
+ * connection that the server closes (or writes to) is dropped at once. */
+void rl_client_set_pool(rl_client_t *c, size_t max_idle_per_host, uint64_t idle_timeout_ms);
 
 /* Starts a transfer; callbacks run on the client's loop, never from inside
  * this call. Returns 0 and *out, or a negative RL_E… (then no callback). */

@@ -1,9 +1,10 @@
-/* client_curl.c — rl_client_t on libcurl's multi-socket API, driven by the
- * worker's uv loop: one uv_poll_t per socket curl asks us to watch and one
- * uv_timer_t for curl's timeouts (the pattern of curl's multi-uv example).
- * Easy handles are recycled, so connections and their TLS sessions stay in
- * the multi handle's pool between requests. */
-#include "upstream/client.h"
+/* client_curl.c — the client.h backend on libcurl's multi-socket API (for
+ * https:// and whatever client_h1.c declines), driven by the worker's uv
+ * loop: one uv_poll_t per socket curl asks us to watch and one uv_timer_t
+ * for curl's timeouts (the pattern of curl's multi-uv example). Easy handles
+ * are recycled, so connections and their TLS sessions stay in the multi
+ * handle's pool between requests. */
+#include "upstream/backend.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -13,19 +14,23 @@
 #define MAX_RESP_HEADERS 128
 #define MAX_IDLE_XFERS 64
 
-struct rl_client {
+typedef struct curl_client curl_client_t;
+typedef struct curl_xfer curl_xfer_t;
+
+struct curl_client {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
-    rl_xfer_t *idle; /* recycled transfers, linked by next */
+    curl_xfer_t *idle; /* recycled transfers, linked by next */
     size_t n_idle;
-    int in_action;           /* inside curl_multi_socket_action */
-    rl_xfer_t *cancelled;    /* cancelled during in_action, linked by next */
+    int in_action;          /* inside curl_multi_socket_action */
+    curl_xfer_t *cancelled; /* cancelled during in_action, linked by next */
 };
 
-struct rl_xfer {
-    rl_client_t *c;
-    rl_xfer_t *next;
+struct curl_xfer {
+    rl_xfer_t base; /* first: see backend.h */
+    curl_client_t *c;
+    curl_xfer_t *next;
     CURL *easy;
     struct curl_slist *slist;
     const rl_xfer_cbs_t *cbs;
@@ -42,12 +47,12 @@ struct rl_xfer {
 typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
-    rl_client_t *c;
+    curl_client_t *c;
 } sock_ctx_t;
 
-static void check_done(rl_client_t *c);
-static void run_action(rl_client_t *c, curl_socket_t fd, int flags);
-static void drain_cancelled(rl_client_t *c);
+static void check_done(curl_client_t *c);
+static void run_action(curl_client_t *c, curl_socket_t fd, int flags);
+static void drain_cancelled(curl_client_t *c);
 
 /* ---- socket and timer glue ---- */
 
@@ -68,7 +73,7 @@ static void on_poll_closed(uv_handle_t *h)
 
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
 {
-    rl_client_t *c = userp;
+    curl_client_t *c = userp;
     sock_ctx_t *s = sockp;
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL) {
@@ -101,7 +106,7 @@ static void on_timer(uv_timer_t *t)
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    rl_client_t *c = userp;
+    curl_client_t *c = userp;
     if (timeout_ms < 0) uv_timer_stop(&c->timer);
     else uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
     return 0;
@@ -109,9 +114,9 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- transfers ---- */
 
-static void xfer_recycle(rl_xfer_t *x)
+static void xfer_recycle(curl_xfer_t *x)
 {
-    rl_client_t *c = x->c;
+    curl_client_t *c = x->c;
     curl_slist_free_all(x->slist);
     x->slist = NULL;
     x->head_len = 0;
@@ -126,9 +131,9 @@ static void xfer_recycle(rl_xfer_t *x)
     free(x);
 }
 
-static rl_xfer_t *xfer_get(rl_client_t *c)
+static curl_xfer_t *xfer_get(curl_client_t *c)
 {
-    rl_xfer_t *x = c->idle;
+    curl_xfer_t *x = c->idle;
     if (x != NULL) {
         c->idle = x->next;
         c->n_idle--;
@@ -141,6 +146,7 @@ static rl_xfer_t *xfer_get(rl_client_t *c)
             return NULL;
         }
     }
+    x->base.be = &rl_client_backend_curl;
     x->c = c;
     x->next = NULL;
     x->status = 0;
@@ -162,13 +168,13 @@ static rl_errcode_t map_result(CURLcode rc)
     }
 }
 
-static void check_done(rl_client_t *c)
+static void check_done(curl_client_t *c)
 {
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE) continue;
-        rl_xfer_t *x = NULL;
+        curl_xfer_t *x = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         CURLcode rc = msg->data.result;
         curl_multi_remove_handle(c->multi, msg->easy_handle);
@@ -186,7 +192,7 @@ static void check_done(rl_client_t *c)
 }
 
 /* Parses the header block of a complete response into hdrs. */
-static size_t split_headers(rl_xfer_t *x, rl_hdr_t *hdrs, size_t max)
+static size_t split_headers(curl_xfer_t *x, rl_hdr_t *hdrs, size_t max)
 {
     size_t n = 0, pos = 0;
     char *h = x->head;
@@ -210,7 +216,7 @@ static size_t split_headers(rl_xfer_t *x, rl_hdr_t *hdrs, size_t max)
     return n;
 }
 
-static void parse_status_line(rl_xfer_t *x)
+static void parse_status_line(curl_xfer_t *x)
 {
     /* "HTTP/1.1 200 OK" or "HTTP/2 200" */
     const char *p = memchr(x->head, ' ', x->head_len), *end = x->head + x->head_len;
@@ -228,7 +234,7 @@ static void parse_status_line(rl_xfer_t *x)
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    rl_xfer_t *x = ud;
+    curl_xfer_t *x = ud;
     size_t len = size * n;
     if (x->cancelled) return 0;
     if (x->head_done) return len; /* trailers */
@@ -251,7 +257,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
-    rl_xfer_t *x = ud;
+    curl_xfer_t *x = ud;
     if (x->cancelled) return 0;
     int r = x->cbs->on_body(x->ud, p, size * n);
     if (x->cancelled || r == RL_XFER_ABORT) return 0;
@@ -270,7 +276,7 @@ static int has_header(const rl_xfer_req_t *req, const char *name)
     return 0;
 }
 
-static int build_slist(rl_xfer_t *x, const rl_xfer_req_t *req)
+static int build_slist(curl_xfer_t *x, const rl_xfer_req_t *req)
 {
     char line[8192];
     for (size_t i = 0; i < req->n_headers; i++) {
@@ -298,7 +304,7 @@ static int build_slist(rl_xfer_t *x, const rl_xfer_req_t *req)
     return x->slist ? 0 : -1;
 }
 
-static void set_method(rl_xfer_t *x, const rl_xfer_req_t *req)
+static void set_method(curl_xfer_t *x, const rl_xfer_req_t *req)
 {
     CURL *e = x->easy;
     size_t ml = req->method_len < sizeof(x->method) - 1 ? req->method_len : sizeof(x->method) - 1;
@@ -317,9 +323,10 @@ static void set_method(rl_xfer_t *x, const rl_xfer_req_t *req)
     }
 }
 
-int rl_xfer_start(rl_client_t *c, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud, rl_xfer_t **out)
+static int curl_start(void *impl, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud, rl_xfer_t **out)
 {
-    rl_xfer_t *x = xfer_get(c);
+    curl_client_t *c = impl;
+    curl_xfer_t *x = xfer_get(c);
     if (x == NULL) return -RL_EINTERNAL;
     x->cbs = cbs;
     x->ud = ud;
@@ -342,17 +349,18 @@ int rl_xfer_start(rl_client_t *c, const rl_xfer_req_t *req, const rl_xfer_cbs_t 
     set_method(x, req);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) goto fail;
     x->running = 1;
-    *out = x;
+    *out = &x->base;
     return 0;
 fail:
     xfer_recycle(x);
     return -RL_EINTERNAL;
 }
 
-void rl_xfer_resume(rl_xfer_t *x)
+static void curl_resume(rl_xfer_t *bx)
 {
+    curl_xfer_t *x = (curl_xfer_t *)bx;
     if (!x->paused || x->cancelled) return;
-    rl_client_t *c = x->c;
+    curl_client_t *c = x->c;
     int was = c->in_action;
     x->paused = 0;
     c->in_action = 1; /* the refused bytes may come back from inside this call */
@@ -361,13 +369,14 @@ void rl_xfer_resume(rl_xfer_t *x)
     if (!was) drain_cancelled(c);
 }
 
-void rl_xfer_cancel(rl_xfer_t *x)
+static void curl_cancel(rl_xfer_t *bx)
 {
+    curl_xfer_t *x = (curl_xfer_t *)bx;
     if (x->cancelled) return;
     x->cancelled = 1;
     /* Inside curl's own processing the handle cannot be removed: it is
      * parked and removed once curl_multi_socket_action has returned. */
-    rl_client_t *c = x->c;
+    curl_client_t *c = x->c;
     if (c->in_action) {
         x->next = c->cancelled;
         c->cancelled = x;
@@ -378,10 +387,10 @@ void rl_xfer_cancel(rl_xfer_t *x)
     xfer_recycle(x);
 }
 
-static void drain_cancelled(rl_client_t *c)
+static void drain_cancelled(curl_client_t *c)
 {
     while (c->cancelled != NULL) {
-        rl_xfer_t *x = c->cancelled;
+        curl_xfer_t *x = c->cancelled;
         c->cancelled = x->next;
         if (x->running) curl_multi_remove_handle(c->multi, x->easy);
         x->running = 0;
@@ -389,7 +398,7 @@ static void drain_cancelled(rl_client_t *c)
     }
 }
 
-static void run_action(rl_client_t *c, curl_socket_t fd, int flags)
+static void run_action(curl_client_t *c, curl_socket_t fd, int flags)
 {
     int running;
     c->in_action = 1;
@@ -399,9 +408,9 @@ static void run_action(rl_client_t *c, curl_socket_t fd, int flags)
     drain_cancelled(c);
 }
 
-rl_client_t *rl_client_new(uv_loop_t *loop)
+static void *curl_open(uv_loop_t *loop)
 {
-    rl_client_t *c = calloc(1, sizeof(*c));
+    curl_client_t *c = calloc(1, sizeof(*c));
     if (c == NULL) return NULL;
     c->loop = loop;
     if ((c->multi = curl_multi_init()) == NULL) {
@@ -423,11 +432,11 @@ static void on_timer_closed(uv_handle_t *h)
     free(h->data);
 }
 
-void rl_client_free(rl_client_t *c)
+static void curl_close(void *impl)
 {
-    if (c == NULL) return;
+    curl_client_t *c = impl;
     while (c->idle != NULL) {
-        rl_xfer_t *x = c->idle;
+        curl_xfer_t *x = c->idle;
         c->idle = x->next;
         curl_easy_cleanup(x->easy);
         free(x->head);
@@ -436,3 +445,12 @@ void rl_client_free(rl_client_t *c)
     curl_multi_cleanup(c->multi); /* closes pooled connections: REMOVE callbacks close the polls */
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
+
+const rl_client_backend_t rl_client_backend_curl = {
+    .name = "curl",
+    .open = curl_open,
+    .close = curl_close,
+    .start = curl_start,
+    .resume = curl_resume,
+    .cancel = curl_cancel,
+};
