@@ -531,7 +531,11 @@ static void on_write(uv_write_t *req, int status)
         xfer_fail(x, RL_EUPSTREAM_ERROR, uv_strerror(status));
 }
 
-/* Attaches x to k and writes the request: one write of [head, body]. */
+/* Attaches x to k and writes the request: one writev of [head, body]. It is
+ * tried at once (uv_try_write); only what the socket does not take goes
+ * through uv_write. A completed uv_write costs an epoll_ctl (libuv drops
+ * POLLOUT interest when the queue drains, even if it never set it), and
+ * most requests fit in the socket buffer. Returns 0 or a uv error. */
 static int xfer_send(h1_xfer_t *x, h1_conn_t *k)
 {
     x->conn = k;
@@ -540,8 +544,20 @@ static int xfer_send(h1_xfer_t *x, h1_conn_t *k)
     rl_h1_resp_reset(&k->resp, x->is_head);
     uv_buf_t bufs[2] = {uv_buf_init(x->head, (unsigned)x->head_len),
                         uv_buf_init((char *)x->body, (unsigned)x->body_len)};
+    unsigned nb = x->body_len ? 2 : 1;
+    int n = uv_try_write((uv_stream_t *)&k->tcp, bufs, nb);
+    if (n < 0 && n != UV_EAGAIN) return n;
+    size_t sent = n > 0 ? (size_t)n : 0;
+    if (sent == x->head_len + x->body_len) return 0;
+    if (sent >= x->head_len) { /* the rest of the body */
+        bufs[0] =
+            uv_buf_init((char *)x->body + (sent - x->head_len), (unsigned)(x->head_len + x->body_len - sent));
+        nb = 1;
+    } else {
+        bufs[0] = uv_buf_init(x->head + sent, (unsigned)(x->head_len - sent));
+    }
     k->wreq.data = k;
-    int rc = uv_write(&k->wreq, (uv_stream_t *)&k->tcp, bufs, x->body_len ? 2 : 1, on_write);
+    int rc = uv_write(&k->wreq, (uv_stream_t *)&k->tcp, bufs, nb, on_write);
     if (rc == 0) k->writing = 1;
     return rc;
 }

@@ -171,7 +171,8 @@ static void close_now(uv_handle_t *h)
     int closed = 0;
     h->data = &closed;
     uv_close(h, on_closed_flag);
-    while (!closed) uv_run(&loop, UV_RUN_NOWAIT);
+    while (!closed)
+        uv_run(&loop, UV_RUN_NOWAIT);
 }
 
 static void on_guard(uv_timer_t *t)
@@ -410,6 +411,33 @@ static void test_post_body_and_empty_body(void **state)
     exchange(&req, &g, RL_EOK);
     got_fini(&g);
     assert_non_null(strstr(srv.req[1], "\r\nContent-Length: 0\r\n\r\n"));
+}
+
+/* 4 MiB cannot go out in one try: the rest goes through uv_write. */
+static void test_large_body_is_written_whole(void **state)
+{
+    size_t n = 4u << 20;
+    char *body = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        body[i] = (char)(i * 131 + (i >> 12));
+    rl_xfer_req_t req = get_req(url("/big"));
+    req.method = "PUT";
+    req.method_len = 3;
+    req.has_body = 1;
+    req.body = body;
+    req.body_len = n;
+    for (int round = 0; round < 2; round++) { /* fresh, then pooled */
+        got_t g;
+        got_init(&g);
+        exchange(&req, &g, RL_EOK);
+        got_fini(&g);
+        char *head_end = strstr(srv.req[round], "\r\n\r\n");
+        assert_non_null(head_end);
+        assert_int_equal(srv.req_len[round] - (size_t)(head_end + 4 - srv.req[round]), n);
+        assert_memory_equal(head_end + 4, body, n);
+    }
+    assert_int_equal(srv.n_conns, 1);
+    free(body);
 }
 
 static act_t close_second_on_conn(srv_t *s, int conn, int index)
@@ -724,6 +752,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_exact_request_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_body_and_empty_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_body_is_written_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_once_on_dead_pooled_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_on_a_fresh_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_is_upstream_error, setup, teardown),
