@@ -553,6 +553,33 @@ static void test_pause_redelivers_the_refused_piece(void **state)
     free(resp);
 }
 
+/* Many chunks per read: a piece refused while resuming from the stash is
+ * kept there and comes back too. */
+static void test_pause_within_the_stash(void **state)
+{
+    char *resp = malloc(64 * 1024), want[4096];
+    int off = sprintf(resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t wl = 0;
+    for (int i = 0; i < 300; i++) {
+        char piece[16];
+        int n = sprintf(piece, "<%d>", i);
+        off += sprintf(resp + off, "%x\r\n%s\r\n", (unsigned)n, piece);
+        memcpy(want + wl, piece, (size_t)n);
+        wl += (size_t)n;
+    }
+    strcpy(resp + off, "0\r\n\r\n");
+    srv_respond(resp);
+    got_t g;
+    got_init(&g);
+    g.pause_alt = 1;
+    get_ok("/chunks", &g);
+    assert_true(g.n_pauses >= 150);
+    assert_int_equal(g.body_len, wl);
+    assert_memory_equal(g.body, want, wl);
+    got_fini(&g);
+    free(resp);
+}
+
 static void test_cancel_inside_on_body(void **state)
 {
     got_t g;
@@ -758,6 +785,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_is_upstream_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_total_timeout_closes_the_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_redelivers_the_refused_piece, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pause_within_the_stash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_inside_on_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_before_anything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_in_head_ends_with_error, setup, teardown),
