@@ -219,6 +219,16 @@ static size_t build_headers(rl_request_t *r, rl_hdr_t *out, size_t max)
     return n;
 }
 
+/* RFC 9110 §9.2.2: a request may be replayed when its method is idempotent
+ * or the client made it so with an Idempotency-Key. */
+static int may_replay(const h2o_req_t *req)
+{
+    static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+        if (h2o_memis(req->method.base, req->method.len, idempotent[i], strlen(idempotent[i]))) return 1;
+    return h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1) >= 0;
+}
+
 /* base_url + path (template-expanded or the request's) + query. */
 static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl,
                        const rl_route_match_t *m)
@@ -272,6 +282,7 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
         .has_body = req->entity.base != NULL,
         .connect_timeout_ms = p->connect_timeout_ms,
         .total_timeout_ms = total,
+        .may_replay = may_replay(req),
     };
     if (rl_xfer_start(r->w->client, &xr, &proxy_cbs, px, &px->xfer) != 0) {
         proxy_free(px);

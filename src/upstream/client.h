@@ -34,6 +34,11 @@ typedef struct rl_xfer_req {
     int has_body; /* send a body (possibly empty) */
     uint64_t connect_timeout_ms;
     uint64_t total_timeout_ms;
+    /* The request may be sent again, once, on a fresh connection when a
+     * reused keep-alive connection dies before any response byte. Only safe
+     * for idempotent requests: a server that crashed after acting on a POST
+     * must not see it twice. */
+    int may_replay;
 } rl_xfer_req_t;
 
 enum { RL_XFER_CONTINUE = 0, RL_XFER_PAUSE = 1, RL_XFER_ABORT = 2 };
@@ -42,7 +47,8 @@ typedef struct rl_xfer_cbs {
     /* The final status and headers (1xx interim responses are skipped). The
      * arrays are valid only during the call. Return RL_XFER_CONTINUE or
      * RL_XFER_ABORT. */
-    int (*on_head)(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs, size_t n);
+    int (*on_head)(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs,
+                   size_t n);
     /* A piece of the body. RL_XFER_PAUSE means the piece was NOT taken: the
      * same bytes come again after rl_xfer_resume. RL_XFER_ABORT (here or from
      * on_head) ends the transfer: its connection is closed and on_done
@@ -69,7 +75,8 @@ void rl_client_set_pool(rl_client_t *c, size_t max_idle_per_host, uint64_t idle_
 
 /* Starts a transfer; callbacks run on the client's loop, never from inside
  * this call. Returns 0 and *out, or a negative RL_E… (then no callback). */
-int rl_xfer_start(rl_client_t *c, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud, rl_xfer_t **out);
+int rl_xfer_start(rl_client_t *c, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud,
+                  rl_xfer_t **out);
 
 /* Resumes a transfer paused by on_body. The refused piece may be delivered
  * again from inside this call. */

@@ -107,7 +107,7 @@ struct h1_xfer {
     uint64_t connect_timeout_ms;
     const char *fail_detail; /* a failure found inside start, reported from the timer */
     int busy;                /* callbacks of this transfer on the stack */
-    unsigned is_head : 1, cancelled : 1, retried : 1, paused : 1, connect_timer : 1;
+    unsigned is_head : 1, cancelled : 1, retried : 1, paused : 1, connect_timer : 1, may_replay : 1;
 };
 
 enum { FEED_MORE, FEED_PAUSED, FEED_ENDED };
@@ -350,8 +350,9 @@ static void xfer_complete(h1_xfer_t *x, h1_conn_t *k, int nothing_after)
     xfer_end(x, RL_EOK, "");
 }
 
-/* A pooled connection died before the first response byte: the server
- * closed it while idle (the keep-alive race). Try once more on a new one. */
+/* A pooled connection died before the first response byte: most often the
+ * server closed it while idle (the keep-alive race). Try once more on a new
+ * one — only when the caller says the request is safe to send twice. */
 static void xfer_retry(h1_xfer_t *x)
 {
     h1_conn_t *k = x->conn;
@@ -364,7 +365,7 @@ static void xfer_retry(h1_xfer_t *x)
 
 static int may_retry(h1_xfer_t *x, h1_conn_t *k, int err)
 {
-    return k->reused && !k->got_bytes && !x->retried &&
+    return x->may_replay && k->reused && !k->got_bytes && !x->retried &&
            (err == UV_EOF || err == UV_ECONNRESET || err == UV_EPIPE);
 }
 
@@ -691,6 +692,7 @@ static int h1_start(void *impl, const rl_xfer_req_t *req, const rl_xfer_cbs_t *c
     x->body = req->body;
     x->body_len = req->has_body ? req->body_len : 0;
     x->is_head = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
+    x->may_replay = req->may_replay != 0;
     x->cbs = cbs;
     x->ud = ud;
     x->host = host;

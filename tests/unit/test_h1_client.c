@@ -299,8 +299,12 @@ static const char *url(const char *path)
 
 static rl_xfer_req_t get_req(const char *u)
 {
-    return (rl_xfer_req_t){
-        .url = u, .method = "GET", .method_len = 3, .total_timeout_ms = 5000, .connect_timeout_ms = 2000};
+    return (rl_xfer_req_t){.url = u,
+                           .method = "GET",
+                           .method_len = 3,
+                           .total_timeout_ms = 5000,
+                           .connect_timeout_ms = 2000,
+                           .may_replay = 1};
 }
 
 static void start(const rl_xfer_req_t *req, got_t *g)
@@ -474,6 +478,26 @@ static void test_retry_once_on_dead_pooled_connection(void **state)
     got_fini(&g);
     assert_int_equal(srv.n_reqs, 5);
     assert_int_equal(srv.n_conns, 3);
+}
+
+/* A request the caller does not allow to be replayed (a POST without an
+ * Idempotency-Key) fails rather than reaching the server twice. */
+static void test_no_replay_unless_allowed(void **state)
+{
+    got_t g;
+    got_init(&g);
+    get_ok("/1", &g);
+    got_fini(&g);
+    srv.decide = close_always;
+    got_init(&g);
+    rl_xfer_req_t req = get_req(url("/post"));
+    req.method = "POST";
+    req.method_len = 4;
+    req.may_replay = 0;
+    exchange(&req, &g, RL_EUPSTREAM_ERROR);
+    got_fini(&g);
+    assert_int_equal(srv.n_reqs, 2); /* the first GET and the POST, once */
+    assert_int_equal(srv.n_conns, 1);
 }
 
 static void test_no_retry_on_a_fresh_connection(void **state)
@@ -781,6 +805,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_body_and_empty_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_body_is_written_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_once_on_dead_pooled_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_replay_unless_allowed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_on_a_fresh_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_is_upstream_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_total_timeout_closes_the_connection, setup, teardown),
