@@ -107,8 +107,10 @@ static void on_timer(uv_timer_t *t)
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     curl_client_t *c = userp;
-    if (timeout_ms < 0) uv_timer_stop(&c->timer);
-    else uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -197,18 +199,22 @@ static size_t split_headers(curl_xfer_t *x, rl_hdr_t *hdrs, size_t max)
     size_t n = 0, pos = 0;
     char *h = x->head;
     /* skip the status line */
-    while (pos < x->head_len && h[pos] != '\n') pos++;
+    while (pos < x->head_len && h[pos] != '\n')
+        pos++;
     pos++;
     while (pos < x->head_len && n < max) {
         size_t end = pos;
-        while (end < x->head_len && h[end] != '\n') end++;
+        while (end < x->head_len && h[end] != '\n')
+            end++;
         size_t line_end = end;
         if (line_end > pos && h[line_end - 1] == '\r') line_end--;
         char *colon = memchr(h + pos, ':', line_end - pos);
         if (colon != NULL && colon > h + pos) {
             const char *v = colon + 1, *ve = h + line_end;
-            while (v < ve && (*v == ' ' || *v == '\t')) v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
             hdrs[n++] = (rl_hdr_t){h + pos, (size_t)(colon - (h + pos)), v, (size_t)(ve - v)};
         }
         pos = end + 1;
@@ -224,10 +230,12 @@ static void parse_status_line(curl_xfer_t *x)
     x->reason_off = x->reason_len = 0;
     if (p == NULL) return;
     p++;
-    while (p < end && *p >= '0' && *p <= '9') x->status = x->status * 10 + (*p++ - '0');
+    while (p < end && *p >= '0' && *p <= '9')
+        x->status = x->status * 10 + (*p++ - '0');
     if (p < end && *p == ' ') p++;
     const char *r = p;
-    while (p < end && *p != '\r' && *p != '\n') p++;
+    while (p < end && *p != '\r' && *p != '\n')
+        p++;
     x->reason_off = (size_t)(r - x->head);
     x->reason_len = (size_t)(p - r);
 }
@@ -281,15 +289,15 @@ static int build_slist(curl_xfer_t *x, const rl_xfer_req_t *req)
     char line[8192];
     for (size_t i = 0; i < req->n_headers; i++) {
         const rl_hdr_t *h = &req->headers[i];
-        int len = h->value_len == 0
-                      ? snprintf(line, sizeof(line), "%.*s;", (int)h->name_len, h->name)
-                      : snprintf(line, sizeof(line), "%.*s: %.*s", (int)h->name_len, h->name, (int)h->value_len,
-                                 h->value);
+        int len = h->value_len == 0 ? snprintf(line, sizeof(line), "%.*s;", (int)h->name_len, h->name)
+                                    : snprintf(line, sizeof(line), "%.*s: %.*s", (int)h->name_len, h->name,
+                                               (int)h->value_len, h->value);
         char *dyn = NULL;
         if (len < 0) return -1;
         if ((size_t)len >= sizeof(line)) {
             if ((dyn = malloc((size_t)len + 1)) == NULL) return -1;
-            snprintf(dyn, (size_t)len + 1, "%.*s: %.*s", (int)h->name_len, h->name, (int)h->value_len, h->value);
+            snprintf(dyn, (size_t)len + 1, "%.*s: %.*s", (int)h->name_len, h->name, (int)h->value_len,
+                     h->value);
         }
         struct curl_slist *s = curl_slist_append(x->slist, dyn ? dyn : line);
         free(dyn);
@@ -323,7 +331,8 @@ static void set_method(curl_xfer_t *x, const rl_xfer_req_t *req)
     }
 }
 
-static int curl_start(void *impl, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud, rl_xfer_t **out)
+static int curl_start(void *impl, const rl_xfer_req_t *req, const rl_xfer_cbs_t *cbs, void *ud,
+                      rl_xfer_t **out)
 {
     curl_client_t *c = impl;
     curl_xfer_t *x = xfer_get(c);
