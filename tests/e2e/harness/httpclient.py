@@ -20,9 +20,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
+from .headers import HeaderLookup
+
 
 @dataclass
-class Response:
+class Response(HeaderLookup):
     status: int
     reason: str
     version: str
@@ -31,14 +33,7 @@ class Response:
     raw_head: bytes = b""
     interim: list = field(default_factory=list)  # 1xx responses seen before this one
 
-    def header(self, name: str) -> Optional[str]:
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
 
-    def header_all(self, name: str) -> list:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
 
     def json(self):
         return json.loads(self.body)

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Union
 
+from .headers import HeaderLookup
+
 MAX_HEAD = 1 << 20  # refuse request heads over 1 MiB (relais never sends one)
 
 Chunk = Union[bytes, tuple]  # bytes, or (delay_seconds_before, bytes)
@@ -78,7 +80,7 @@ REASONS = {
 
 
 @dataclass
-class Request:
+class Request(HeaderLookup):
     """One request as the upstream received it."""
 
     conn_id: int
@@ -108,15 +110,7 @@ class Request:
     def query(self) -> Optional[str]:
         return self.target.split("?", 1)[1] if "?" in self.target else None
 
-    def header(self, name: str) -> Optional[str]:
-        """First value of `name` (case-insensitive), or None."""
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
 
-    def header_all(self, name: str) -> list:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
 
     def header_names(self) -> set:
         return {k.lower() for k, _ in self.headers}
