@@ -57,11 +57,9 @@ static const char *reason_phrase(int status)
     }
 }
 
-static void send_json(rl_request_t *r, int status, char *body, size_t len)
+void rl_envelope_set_headers(rl_request_t *r, size_t len)
 {
     h2o_req_t *req = r->req;
-    req->res.status = status;
-    req->res.reason = reason_phrase(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
@@ -69,7 +67,14 @@ static void send_json(rl_request_t *r, int status, char *body, size_t len)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     rl_request_add_common_headers(r);
     req->res.content_length = len; /* h2o_send_inline leaves it unset (chunked) */
-    h2o_send_inline(req, body, len);
+}
+
+static void send_json(rl_request_t *r, int status, char *body, size_t len)
+{
+    r->req->res.status = status;
+    r->req->res.reason = reason_phrase(status);
+    rl_envelope_set_headers(r, len);
+    h2o_send_inline(r->req, body, len);
 }
 
 void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_json, const char *fmt, ...)

@@ -18,6 +18,10 @@
 size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *message,
                          const char *request_id, size_t request_id_len, const char *details_json);
 
+/* Sets the headers of an envelope response of `len` bytes on r: JSON
+ * content type, nosniff, no-store, X-Request-Id and Content-Length. */
+void rl_envelope_set_headers(rl_request_t *r, size_t len);
+
 /* Answers r with status rl_err_status(code) and the error envelope; the
  * message is printf-style and must hold no secret. */
 void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_json, const char *fmt, ...)

@@ -54,10 +54,7 @@ static void rewrite(h2o_req_t *req, h2o_ostream_t **slot)
     char *body = h2o_mem_alloc_pool(&req->pool, RL_ENVELOPE_SMALL);
     size_t len = rl_envelope_error(body, RL_ENVELOPE_SMALL, code, msg, r->id, r->id_len, NULL);
     req->res.headers = (h2o_headers_t){NULL, 0, 0};
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                   H2O_STRLIT("application/json"));
-    rl_request_add_common_headers(r);
-    req->res.content_length = len;
+    rl_envelope_set_headers(r, len);
     envelope_ostream_t *os = (void *)h2o_add_ostream(req, sizeof(*os), slot);
     os->super.do_send = do_send;
     os->body = h2o_iovec_init(body, len);
