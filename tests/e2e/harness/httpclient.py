@@ -127,6 +127,17 @@ class Conn:
                 return out
             self._fill()
 
+    def _pieces_of(self, left: int) -> Iterator[tuple]:
+        """Yields (arrival time, bytes) for the next `left` bytes, piece by
+        piece as they arrive."""
+        while left > 0:
+            if not self.buf:
+                self._fill()
+            take = bytes(self.buf[:left])
+            del self.buf[: len(take)]
+            left -= len(take)
+            yield time.monotonic(), take
+
     def _read_exact(self, n: int) -> bytes:
         while len(self.buf) < n:
             self._fill()
@@ -166,24 +177,10 @@ class Conn:
                         pass
                     return
                 # yield what has arrived of this chunk as soon as it arrives
-                left = size
-                while left > 0:
-                    if not self.buf:
-                        self._fill()
-                    take = bytes(self.buf[:left])
-                    del self.buf[: len(take)]
-                    left -= len(take)
-                    yield time.monotonic(), take
+                yield from self._pieces_of(size)
                 self._read_exact(2)
         elif r.header("Content-Length") is not None:
-            left = int(r.header("Content-Length"))
-            while left > 0:
-                if not self.buf:
-                    self._fill()
-                take = bytes(self.buf[:left])
-                del self.buf[: len(take)]
-                left -= len(take)
-                yield time.monotonic(), take
+            yield from self._pieces_of(int(r.header("Content-Length")))
         else:
             while True:
                 if self.buf:
