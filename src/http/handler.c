@@ -1,6 +1,6 @@
 /* handler.c — request dispatch for the public and admin listeners, see
- * handler.h. The order is the pipeline of DESIGN §2 as far as it exists:
- * PRE (request id, header limit) → ROUTE → UPSTREAM. */
+ * handler.h: PRE (request id, header limit) → ROUTE, then the policy
+ * pipeline (http/pipeline.h). */
 #include "http/handler.h"
 
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "admin/admin.h"
 #include "http/envelope.h"
 #include "http/method.h"
-#include "http/proxy.h"
+#include "http/pipeline.h"
 #include "http/request.h"
 
 typedef struct rl_h2o_handler {
@@ -69,10 +69,10 @@ static void route_request(rl_request_t *r)
     case RL_ROUTE_FOUND:
         break;
     }
-    const rl_route_cfg_t *route = &s->cfg->routes[m.route];
-    r->route = route;
-    const rl_target_cfg_t *t = &route->targets[0];
-    rl_proxy_start(r, s->route_targets[m.route][0], t->path ? t->path : route->upstream_path, &m);
+    r->route = &s->cfg->routes[m.route];
+    r->route_index = m.route;
+    r->match = m;
+    rl_pipeline_run(r);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/envelope.h"
+#include "policy/response.h"
 
 #define PENDING_MAX (256 * 1024)
 #define MAX_FWD_HEADERS 128
@@ -21,9 +22,11 @@ struct rl_proxy {
     rl_request_t *r; /* NULL once the request is gone */
     rl_xfer_t *xfer; /* NULL once the transfer ended */
     h2o_generator_t gen;
-    char *sending, *pending;
-    size_t sending_len, sending_cap, pending_len, pending_cap;
-    unsigned started : 1, can_send : 1, done : 1, failed : 1;
+    char *sending, *pending, *whole;
+    size_t sending_len, sending_cap, pending_len, pending_cap, whole_len, whole_cap;
+    size_t headers_before; /* res.headers.size before the upstream's were added */
+    /* buffering: the response policies want the whole body (policy/response.h) */
+    unsigned started : 1, can_send : 1, done : 1, failed : 1, buffering : 1;
 };
 
 static const char *const hop_by_hop[] = {"connection", "keep-alive", "proxy-connection", "te",
@@ -40,6 +43,7 @@ static void proxy_free(rl_proxy_t *px)
 {
     free(px->sending);
     free(px->pending);
+    free(px->whole);
     free(px);
 }
 
@@ -87,10 +91,41 @@ static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
     }
 }
 
+static void start_streaming(rl_proxy_t *px)
+{
+    px->started = 1;
+    px->can_send = 1;
+    h2o_start_response(px->r->req, &px->gen);
+}
+
+/* Too big to hold: the policies give up and what was collected goes out as
+ * the first piece of an unchanged stream. */
+static void stream_unchanged(rl_proxy_t *px)
+{
+    rl_response_abandon(px->r);
+    px->buffering = 0;
+    free(px->pending);
+    px->pending = px->whole, px->pending_cap = px->whole_cap, px->pending_len = px->whole_len;
+    px->whole = NULL, px->whole_cap = px->whole_len = 0;
+    start_streaming(px);
+    px->can_send = 0;
+    on_proceed(&px->gen, px->r->req);
+}
+
 static int on_body(void *ud, const char *p, size_t n)
 {
     rl_proxy_t *px = ud;
     if (px->r == NULL) return RL_XFER_ABORT;
+    if (px->buffering) {
+        if (px->whole_len + n <= RL_RESPONSE_BUFFER_MAX) {
+            if (grow(&px->whole, &px->whole_cap, px->whole_len + n) != 0) return RL_XFER_ABORT;
+            memcpy(px->whole + px->whole_len, p, n);
+            px->whole_len += n;
+            return RL_XFER_CONTINUE;
+        }
+        stream_unchanged(px);
+        return RL_XFER_PAUSE; /* the piece comes again once what was held is sent */
+    }
     if (px->can_send && px->pending_len == 0) {
         if (grow(&px->sending, &px->sending_cap, n) != 0) return RL_XFER_ABORT;
         memcpy(px->sending, p, n);
@@ -121,6 +156,7 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
     if (r == NULL) return RL_XFER_ABORT;
     h2o_req_t *req = r->req;
     r->upstream_status = status;
+    px->headers_before = req->res.headers.size;
     req->res.status = status;
     req->res.reason = reason_len ? h2o_strdup(&req->pool, reason, reason_len).base : "OK";
     for (size_t i = 0; i < n; i++) {
@@ -138,9 +174,10 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
     rl_request_add_common_headers(r);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-provider"), 0, NULL,
                           r->provider->name, strlen(r->provider->name));
-    px->started = 1;
-    px->can_send = 1;
-    h2o_start_response(req, &px->gen);
+    if (rl_response_begin(r))
+        px->buffering = 1;
+    else
+        start_streaming(px);
     return RL_XFER_CONTINUE;
 }
 
@@ -149,8 +186,18 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
     rl_proxy_t *px = ud;
     rl_request_t *r = px->r;
     px->xfer = NULL;
+    if (px->buffering && code == RL_EOK) {
+        r->proxy = NULL;
+        rl_response_finish(r, h2o_iovec_init(px->whole, px->whole_len)); /* copies the body */
+        proxy_free(px);
+        return;
+    }
     if (!px->started) {
         r->proxy = NULL;
+        if (px->buffering) { /* the head was taken but nothing sent: drop it */
+            r->req->res.headers.size = px->headers_before;
+            r->req->res.content_length = SIZE_MAX;
+        }
         proxy_free(px);
         if (code == RL_EUPSTREAM_TIMEOUT)
             rl_respond_error(r, code, NULL, "provider '%s' did not answer in time", r->provider->name);

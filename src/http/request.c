@@ -6,6 +6,7 @@
 
 #include "http/path.h"
 #include "http/proxy.h"
+#include "policy/policy.h"
 
 static void on_dispose(void *p)
 {
@@ -28,6 +29,7 @@ static void on_dispose(void *p)
         .upstream_status = r->upstream_status,
     };
     rl_accesslog_add(&r->w->alog, &rec);
+    rl_policy_audit_finish(r);
     rl_snapshot_release(r->snap);
     rl_worker_request_done(r->w);
 }

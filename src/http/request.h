@@ -14,6 +14,10 @@ struct rl_request {
     char id[RL_REQID_MAX + 1];
     size_t id_len;
     const rl_route_cfg_t *route;
+    unsigned route_index;    /* index of route in the snapshot's config */
+    rl_route_match_t match;  /* the router's match: params for path templates */
+    unsigned step;           /* the pipeline step running (http/pipeline.h) */
+    const char *consumer;    /* who called: API key id or JWT sub; NULL = anonymous */
     const rl_provider_cfg_t *provider;
     int upstream_status;
     uint64_t start_ns;

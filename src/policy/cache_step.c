@@ -1,0 +1,8 @@
+/* cache_step.c — placeholder step; the response-policies issue fills it in. */
+#include "policy/policy.h"
+
+rl_step_t rl_policy_cache(rl_request_t *r)
+{
+    (void)r;
+    return RL_STEP_NEXT;
+}
