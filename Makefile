@@ -14,6 +14,11 @@ BUILD_DIR := build
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Release
 endif
 
+# B=dir builds into another directory (several builds side by side).
+ifdef B
+BUILD_DIR := $(B)
+endif
+
 export RELAIS_BIN := $(CURDIR)/$(BUILD_DIR)/relais
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
