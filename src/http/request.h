@@ -14,10 +14,15 @@ struct rl_request {
     char id[RL_REQID_MAX + 1];
     size_t id_len;
     const rl_route_cfg_t *route;
-    unsigned route_index;    /* index of route in the snapshot's config */
-    rl_route_match_t match;  /* the router's match: params for path templates */
-    unsigned step;           /* the pipeline step running (http/pipeline.h) */
-    const char *consumer;    /* who called: API key id or JWT sub; NULL = anonymous */
+    unsigned route_index;   /* index of route in the snapshot's config */
+    rl_route_match_t match; /* the router's match: params for path templates */
+    unsigned step;          /* the pipeline step running (http/pipeline.h) */
+    /* Set by the AUTHN step (strings in the request pool). */
+    const char *consumer;      /* API key id or JWT sub; NULL = anonymous */
+    const char *const *scopes; /* the consumer's scopes */
+    size_t n_scopes;
+    const char *const *consumer_allow_ips; /* CIDRs attached to the API key; none = any */
+    size_t n_consumer_allow_ips;
     const rl_provider_cfg_t *provider;
     int upstream_status;
     uint64_t start_ns;
