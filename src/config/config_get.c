@@ -259,6 +259,22 @@ int rl_cfg_size(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, uint64_t
                       out);
 }
 
+int rl_cfg_rate(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, rl_rate_t *out)
+{
+    int rc = expect(c, n, path, RL_YNODE_SCALAR);
+    if (rc != 1) return rc;
+    rl_rate_t v;
+    if (rl_parse_rate(n->str, &v) < 0 || v.count == 0) {
+        rl_cfg_error(
+            c, n->line,
+            "%s: expected a rate like 100/s, 100/min, 1000/hour, 5000/day or 10000/month, got '%.64s'", path,
+            n->str);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
 int rl_cfg_enum(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, const char *const *names, int *out)
 {
     char list[128] = "";

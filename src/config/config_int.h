@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "config/yaml_tree.h"
+#include "core/units.h"
 
 #define RL_CFG_MAX_ERRORS 100        /* then "too many errors" and silence */
 #define RL_CFG_MAX_VALUE (64u << 10) /* bytes of one value after substitution */
@@ -49,6 +50,8 @@ int rl_cfg_duration(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, uint
                     uint64_t *out);
 int rl_cfg_size(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, uint64_t lo, uint64_t hi,
                 uint64_t *out);
+/* A rate ("100/min", "10000/month"), count > 0. */
+int rl_cfg_rate(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, rl_rate_t *out);
 int rl_cfg_enum(rl_cfg_ctx_t *c, const rl_ynode_t *n, const char *path, const char *const *names, int *out);
 
 /* A list item as a string; an item that was an unset ${VAR} is an error. */
