@@ -71,6 +71,11 @@ void rl_cfg_load_routes(rl_cfg_ctx_t *c, const rl_ynode_t *n);
 void rl_cfg_free_providers(rl_config_t *cfg);
 void rl_cfg_free_routes(rl_config_t *cfg);
 
+/* A provider's retry, breaker, rate_limit and quota (config_resilience.c):
+ * defaults first, then the keys of `map`. */
+void rl_cfg_resilience_defaults(rl_provider_cfg_t *p);
+void rl_cfg_load_resilience(rl_cfg_ctx_t *c, const rl_ynode_t *map, const char *path, rl_provider_cfg_t *p);
+
 /* malloc that never returns NULL. */
 void *rl_cfg_xcalloc(size_t n, size_t size);
 char *rl_cfg_xstrdup(const char *s);

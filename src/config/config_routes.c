@@ -14,7 +14,8 @@
 #define DAY (86400ull * SEC)
 #define MAX_NAME 64
 
-static const char *const provider_keys[] = {"base_url", "timeout", NULL};
+static const char *const provider_keys[] = {"base_url",   "timeout", "retry", "breaker",
+                                            "rate_limit", "quota",   NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
 static const char *const route_keys[] = {"name", "match", "upstream", NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
@@ -66,6 +67,7 @@ static void load_provider(rl_cfg_ctx_t *c, const rl_ypair_t *pair)
     *p = (rl_provider_cfg_t){.name = rl_cfg_xstrdup(pair->key), .line = pair->line};
     p->connect_timeout_ms = 5 * SEC;
     p->total_timeout_ms = 30 * SEC;
+    rl_cfg_resilience_defaults(p);
     snprintf(path, sizeof(path), "providers.%.64s", pair->key);
     if (!valid_provider_name(pair->key))
         rl_cfg_error(c, pair->line, "%s: invalid provider name (use 1 to %d of a-z, 0-9, '_', '-')", path,
@@ -77,6 +79,7 @@ static void load_provider(rl_cfg_ctx_t *c, const rl_ypair_t *pair)
     rl_cfg_check_keys(c, n, path, provider_keys);
     load_base_url(c, p, n, path);
     load_timeouts(c, p, rl_ytree_get(n, "timeout"), path);
+    rl_cfg_load_resilience(c, n, path, p);
 }
 
 void rl_cfg_load_providers(rl_cfg_ctx_t *c, const rl_ynode_t *n)
