@@ -13,15 +13,38 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "core/units.h"
 
 typedef enum rl_env { RL_ENV_DEVELOPMENT = 0, RL_ENV_PRODUCTION = 1 } rl_env_t;
 typedef enum rl_log_level { RL_LOG_DEBUG = 0, RL_LOG_INFO, RL_LOG_WARN, RL_LOG_ERROR } rl_log_level_t;
+
+/* What makes an attempt worth retrying (retry.on). */
+enum { RL_RETRY_ON_CONNECT = 1, RL_RETRY_ON_TIMEOUT = 2 };
+#define RL_RETRY_MAX_STATUSES 16
+
+typedef struct rl_retry_cfg {
+    unsigned attempts;                        /* tries in all, first included; 1 = no retry */
+    uint64_t base_ms, max_ms;                 /* backoff: full jitter in [0, min(max, base·2^(k-1))] */
+    unsigned on;                              /* RL_RETRY_ON_* bits */
+    uint16_t statuses[RL_RETRY_MAX_STATUSES]; /* response statuses to retry */
+    size_t n_statuses;
+} rl_retry_cfg_t;
+
+typedef struct rl_breaker_cfg {
+    unsigned threshold; /* failures within window that open it; 0 = no breaker */
+    uint64_t window_ms, cooldown_ms;
+} rl_breaker_cfg_t;
 
 typedef struct rl_provider_cfg {
     char *name;
     char *base_url;              /* http(s)://host[:port][/prefix], no trailing slash */
     uint64_t connect_timeout_ms; /* default 5s */
     uint64_t total_timeout_ms;   /* default 30s */
+    /* resilience (config_resilience.c) */
+    rl_retry_cfg_t retry;
+    rl_breaker_cfg_t breaker;
+    rl_rate_t rate_limit; /* outbound GCRA; count 0 = none */
+    rl_rate_t quota;      /* outbound quota per UTC day or month; count 0 = none */
     int line;
 } rl_provider_cfg_t;
 
@@ -29,6 +52,11 @@ typedef struct rl_target_cfg {
     char *provider; /* a key of providers */
     char *path;     /* path template override, or NULL */
 } rl_target_cfg_t;
+
+/* response policies: one rename of a JSON member name (config_policies.c) */
+typedef struct rl_rename_cfg {
+    char *from, *to;
+} rl_rename_cfg_t;
 
 typedef struct rl_route_cfg {
     char *name;               /* unique; default "route-<index>" */
@@ -38,6 +66,22 @@ typedef struct rl_route_cfg {
     size_t n_targets;
     char *upstream_path; /* upstream.path template; NULL = the request path */
     int line;
+    /* response policies (config_policies.c) */
+    bool cache;            /* `cache` is set: GET/HEAD answers are cached */
+    uint64_t cache_ttl_ms; /* cache.ttl */
+    char **cache_vary;     /* cache.vary, lower-case header names */
+    size_t n_cache_vary;
+    bool cache_key_by_consumer; /* cache.key_by_consumer, default true */
+    char **fields;              /* `fields` allowlist (dotted paths); NULL = any field */
+    size_t n_fields;
+    bool deprecated;                               /* `deprecation` is set */
+    int64_t deprecation_date;                      /* Unix seconds; INT64_MIN when not set */
+    int64_t sunset;                                /* Unix seconds; INT64_MIN when not set */
+    bool deprecation_enforce;                      /* 410 gone after the sunset */
+    char *deprecation_link;                        /* URL or NULL */
+    char *hdr_deprecation, *hdr_sunset, *hdr_link; /* header values, or NULL */
+    rl_rename_cfg_t *rename;                       /* `rename`: upstream name → client name */
+    size_t n_rename;
 } rl_route_cfg_t;
 
 typedef struct rl_config {
@@ -64,6 +108,9 @@ typedef struct rl_config {
     /* Lines the production check points at; 0 when the key is not in the
      * file. cors_origins_line is the line of a "*" item. */
     int secret_key_line, admin_token_line, cors_origins_line, log_level_line;
+    /* response policies (config_policies.c) */
+    uint64_t cache_max_memory; /* cache.max_memory, default 64MiB; 0 = no response cache */
+    bool cache_any;            /* some route has `cache` */
 } rl_config_t;
 
 /* Loads and validates `path`. On success returns 0 and *out (caller frees
