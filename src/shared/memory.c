@@ -1,0 +1,283 @@
+/* memory.c — the in-process backend of shared.h ("memory://"): GCRA states
+ * and quota counters in a hash table striped over RL_MEM_STRIPES mutexes,
+ * shared by every worker thread of this process. Callbacks run before the
+ * call returns, after the stripe's lock is released (a callback may call in
+ * again).
+ *
+ * Entries die on their own: a GCRA entry once its TAT is behind now (its
+ * whole burst is back, same as no entry), a quota entry at its expires_ms.
+ * Dead entries are reclaimed lazily: every call removes the dead entries of
+ * the chain it walks and of the next RECLAIM_STEP buckets of a sweep cursor
+ * that cycles through its stripe, and tables halve when mostly empty. A
+ * stripe is thus swept whole within nbuckets / RECLAIM_STEP calls, so memory
+ * stays proportional to the keys alive in the recent past. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "shared/gcra.h"
+#include "shared/memory_int.h"
+
+_Static_assert(sizeof(struct rl_mem_stripe) <= 128, "stripe padding");
+
+#define MIN_BUCKETS 16
+#define RECLAIM_STEP 2
+
+enum entry_kind { KIND_GCRA = 1, KIND_QUOTA = 2 };
+
+struct rl_mem_entry {
+    struct rl_mem_entry *next;
+    uint64_t hash;
+    uint64_t a; /* GCRA: TAT in µs; quota: expires_ms */
+    uint64_t b; /* quota: units used */
+    uint8_t kind;
+    size_t key_len;
+    char key[];
+};
+
+typedef struct rl_mem_entry entry_t;
+typedef struct rl_mem_stripe stripe_t;
+
+/* ---- table ---- */
+
+static bool is_dead(const entry_t *e, uint64_t now_ms)
+{
+    return e->kind == KIND_GCRA ? rl_gcra_is_idle(e->a, now_ms) : e->a <= now_ms;
+}
+
+static void resize(stripe_t *s, size_t nb)
+{
+    entry_t **nbk = calloc(nb, sizeof(*nbk));
+    if (nbk == NULL) return; /* keep the old size: slower, still correct */
+    for (size_t i = 0; i < s->nbuckets; i++)
+        for (entry_t *e = s->buckets[i], *next; e != NULL; e = next) {
+            next = e->next;
+            entry_t **slot = &nbk[e->hash & (nb - 1)];
+            e->next = *slot;
+            *slot = e;
+        }
+    free(s->buckets);
+    s->buckets = nbk;
+    s->nbuckets = nb;
+    s->sweep = 0;
+}
+
+/* Frees the dead entries of bucket i. */
+static void reclaim_bucket(stripe_t *s, size_t i, uint64_t now_ms)
+{
+    for (entry_t **pp = &s->buckets[i]; *pp != NULL;) {
+        entry_t *e = *pp;
+        if (is_dead(e, now_ms)) {
+            *pp = e->next;
+            free(e);
+            s->count--;
+        } else {
+            pp = &e->next;
+        }
+    }
+}
+
+static void reclaim_step(stripe_t *s, uint64_t now_ms)
+{
+    for (int i = 0; i < RECLAIM_STEP; i++) {
+        reclaim_bucket(s, s->sweep, now_ms);
+        s->sweep = (s->sweep + 1) & (s->nbuckets - 1);
+    }
+    if (s->nbuckets > MIN_BUCKETS && s->count < s->nbuckets / 8) resize(s, s->nbuckets / 2);
+}
+
+/* The live entry for (kind, key) after reclaiming its bucket, or NULL. */
+static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len, uint64_t now_ms)
+{
+    size_t i = h & (s->nbuckets - 1);
+    reclaim_bucket(s, i, now_ms);
+    for (entry_t *e = s->buckets[i]; e != NULL; e = e->next)
+        if (e->hash == h && e->kind == kind && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+            return e;
+    return NULL;
+}
+
+static entry_t *insert(stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len)
+{
+    entry_t *e = malloc(sizeof(*e) + key_len);
+    if (e == NULL) return NULL;
+    *e = (entry_t){.hash = h, .kind = kind, .key_len = key_len};
+    memcpy(e->key, key, key_len);
+    entry_t **slot = &s->buckets[h & (s->nbuckets - 1)];
+    e->next = *slot;
+    *slot = e;
+    if (++s->count > s->nbuckets) resize(s, s->nbuckets * 2);
+    return e;
+}
+
+/* Locks and returns the stripe of `key` (after a reclaim step); *h is the
+ * key's hash. */
+static stripe_t *lock_stripe(rl_shared_t *sh, const char *key, size_t key_len, uint64_t now_ms, uint64_t *h)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)key, key_len, sh->hash_key);
+    memcpy(h, out, sizeof(*h));
+    stripe_t *s = &sh->stripes[*h >> 58].s; /* top 6 bits: RL_MEM_STRIPES = 64 */
+    pthread_mutex_lock(&s->mu);
+    reclaim_step(s, now_ms);
+    return s;
+}
+
+_Static_assert(RL_MEM_STRIPES == 64, "lock_stripe takes the top 6 bits of the hash");
+
+/* ---- operations ---- */
+
+void rl_shared_gcra(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t period_ms,
+                    uint64_t now_ms, rl_gcra_cb cb, void *ud)
+{
+    uint64_t h;
+    int rc = 0;
+    rl_gcra_result_t res;
+    stripe_t *s = lock_stripe(sh, key, key_len, now_ms, &h);
+    entry_t *e = find(s, h, KIND_GCRA, key, key_len, now_ms);
+    uint64_t tat = e != NULL ? e->a : 0;
+    if (rl_gcra_check(limit, period_ms, now_ms, &tat, &res) && !rl_gcra_is_idle(tat, now_ms)) {
+        if (e == NULL) e = insert(s, h, KIND_GCRA, key, key_len);
+        if (e != NULL)
+            e->a = tat;
+        else
+            rc = -RL_ESHARED_STATE_UNAVAILABLE;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc < 0) res = (rl_gcra_result_t){.limit = limit};
+    if (cb != NULL) cb(ud, rc, &res);
+}
+
+void rl_shared_quota(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t n,
+                     uint64_t expires_ms, uint64_t now_ms, rl_quota_cb cb, void *ud)
+{
+    uint64_t h;
+    int rc = 0;
+    rl_quota_result_t res = {.limit = limit};
+    stripe_t *s = lock_stripe(sh, key, key_len, now_ms, &h);
+    entry_t *e = find(s, h, KIND_QUOTA, key, key_len, now_ms);
+    uint64_t used = e != NULL ? e->b : 0;
+    /* used may exceed a limit lowered by a reload: nothing more passes. */
+    res.allowed = used <= limit && n <= limit - used;
+    if (res.allowed && n > 0) {
+        if (e == NULL && (e = insert(s, h, KIND_QUOTA, key, key_len)) != NULL) e->a = expires_ms;
+        if (e != NULL)
+            e->b = used += n;
+        else
+            rc = -RL_ESHARED_STATE_UNAVAILABLE;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc < 0) {
+        res = (rl_quota_result_t){.limit = limit};
+    } else {
+        res.used = used;
+        res.remaining = used < limit ? limit - used : 0;
+    }
+    if (cb != NULL) cb(ud, rc, &res);
+}
+
+/* ---- open / close ---- */
+
+size_t rl_mem_entry_count(rl_shared_t *sh)
+{
+    size_t n = 0;
+    for (int i = 0; i < RL_MEM_STRIPES; i++) {
+        stripe_t *s = &sh->stripes[i].s;
+        pthread_mutex_lock(&s->mu);
+        n += s->count;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return n;
+}
+
+static void stripe_free(stripe_t *s)
+{
+    for (size_t i = 0; i < s->nbuckets; i++)
+        for (entry_t *e = s->buckets[i], *next; e != NULL; e = next) {
+            next = e->next;
+            free(e);
+        }
+    free(s->buckets);
+    pthread_mutex_destroy(&s->mu);
+}
+
+static void errf(char *err, size_t errlen, const char *msg, const char *arg)
+{
+    if (err != NULL && errlen > 0) snprintf(err, errlen, msg, arg);
+}
+
+static rl_shared_t *memory_open(const char *rest, char *err, size_t errlen)
+{
+    if (*rest != '\0') {
+        errf(err, errlen, "shared: memory:// takes no host or path%s", "");
+        return NULL;
+    }
+    if (sodium_init() < 0) {
+        errf(err, errlen, "shared: %s", "libsodium failed to initialize");
+        return NULL;
+    }
+    rl_shared_t *sh = calloc(1, sizeof(*sh));
+    if (sh == NULL || (sh->cache = rl_mem_cache_new()) == NULL) {
+        free(sh);
+        errf(err, errlen, "shared: %s", "out of memory");
+        return NULL;
+    }
+    randombytes_buf(sh->hash_key, sizeof(sh->hash_key));
+    int i = 0;
+    for (; i < RL_MEM_STRIPES; i++) {
+        stripe_t *s = &sh->stripes[i].s;
+        s->nbuckets = MIN_BUCKETS;
+        if ((s->buckets = calloc(MIN_BUCKETS, sizeof(*s->buckets))) == NULL) break;
+        if (pthread_mutex_init(&s->mu, NULL) != 0) {
+            free(s->buckets);
+            break;
+        }
+    }
+    if (i < RL_MEM_STRIPES) {
+        while (i-- > 0)
+            stripe_free(&sh->stripes[i].s);
+        rl_mem_cache_free(sh->cache);
+        free(sh);
+        errf(err, errlen, "shared: %s", "out of memory");
+        return NULL;
+    }
+    return sh;
+}
+
+/* Backends by URL scheme. A network backend (redis://) joins this table
+ * with its own open function. */
+static const struct backend {
+    const char *scheme;
+    rl_shared_t *(*open)(const char *rest, char *err, size_t errlen);
+} backends[] = {
+    {"memory", memory_open},
+};
+
+rl_shared_t *rl_shared_open(const char *url, char *err, size_t errlen)
+{
+    const char *sep = url != NULL ? strstr(url, "://") : NULL;
+    if (sep == NULL) {
+        /* The URL itself is never echoed: it may hold a password. */
+        errf(err, errlen, "shared: not a URL (expected memory://)%s", "");
+        return NULL;
+    }
+    size_t n = (size_t)(sep - url);
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+        if (strlen(backends[i].scheme) == n && strncmp(url, backends[i].scheme, n) == 0)
+            return backends[i].open(sep + 3, err, errlen);
+    if (err != NULL && errlen > 0)
+        snprintf(err, errlen, "shared: unsupported URL scheme '%.*s' (built in: memory://)",
+                 (int)(n > 32 ? 32 : n), url);
+    return NULL;
+}
+
+void rl_shared_close(rl_shared_t *sh)
+{
+    if (sh == NULL) return;
+    for (int i = 0; i < RL_MEM_STRIPES; i++)
+        stripe_free(&sh->stripes[i].s);
+    rl_mem_cache_free(sh->cache);
+    free(sh);
+}
