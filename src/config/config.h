@@ -14,6 +14,7 @@
 
 #include "core/diag.h"
 #include "core/units.h"
+#include "upstream/auth.h"
 
 typedef enum rl_env { RL_ENV_DEVELOPMENT = 0, RL_ENV_PRODUCTION = 1 } rl_env_t;
 typedef enum rl_log_level { RL_LOG_DEBUG = 0, RL_LOG_INFO, RL_LOG_WARN, RL_LOG_ERROR } rl_log_level_t;
@@ -45,6 +46,7 @@ typedef struct rl_provider_cfg {
     rl_breaker_cfg_t breaker;
     rl_rate_t rate_limit; /* outbound GCRA; count 0 = none */
     rl_rate_t quota;      /* outbound quota per UTC day or month; count 0 = none */
+    rl_auth_cfg_t auth;   /* outbound credentials (config_auth.c); type RL_AUTH_NONE when absent */
     int line;
 } rl_provider_cfg_t;
 

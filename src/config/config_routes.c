@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config_auth.h"
 #include "config/config_int.h"
 #include "http/method.h"
 
@@ -15,7 +16,7 @@
 #define MAX_NAME 64
 
 static const char *const provider_keys[] = {"base_url",   "timeout", "retry", "breaker",
-                                            "rate_limit", "quota",   NULL};
+                                            "rate_limit", "quota",   "auth",  NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
 static const char *const route_keys[] = {"name", "match", "upstream", NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
@@ -80,6 +81,9 @@ static void load_provider(rl_cfg_ctx_t *c, const rl_ypair_t *pair)
     load_base_url(c, p, n, path);
     load_timeouts(c, p, rl_ytree_get(n, "timeout"), path);
     rl_cfg_load_resilience(c, n, path, p);
+    char auth_path[96];
+    snprintf(auth_path, sizeof(auth_path), "%s.auth", path);
+    rl_cfg_load_auth(c, rl_ytree_get(n, "auth"), auth_path, &p->auth);
 }
 
 void rl_cfg_load_providers(rl_cfg_ctx_t *c, const rl_ynode_t *n)
@@ -245,6 +249,7 @@ void rl_cfg_free_providers(rl_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->n_providers; i++) {
         free(cfg->providers[i].name);
+        rl_auth_cfg_free(&cfg->providers[i].auth);
         free(cfg->providers[i].base_url);
     }
     free(cfg->providers);
