@@ -204,6 +204,7 @@ static int start_workers(rl_server_t *s, const rl_config_t *cfg)
         rl_worker_t *w = &s->workers[i];
         w->server = s;
         w->id = i;
+        w->shared = s->shared;
         if ((w->fd_public = bind_listener(cfg->listen_public)) < 0 ||
             (w->fd_admin = bind_listener(cfg->listen_admin)) < 0)
             return 1;
@@ -243,6 +244,11 @@ int rl_server_run(const char *config_path)
     rl_snapshot_t *snap = rl_snapshot_slot_acquire(&s->slot);
     const rl_config_t *cfg = snap->cfg;
     if (cfg->tls_cert != NULL && (s->ssl_ctx = make_ssl_ctx(cfg)) == NULL) rc = 1;
+    char shared_err[256];
+    if (rc == 0 && (s->shared = rl_shared_open("memory://", shared_err, sizeof(shared_err))) == NULL) {
+        rl_log_error("%s", shared_err);
+        rc = 1;
+    }
     init_control_loop(s);
     if (rc == 0) rc = start_workers(s, cfg);
     if (rc == 0)

@@ -15,6 +15,7 @@
 #include "config/snapshot.h"
 #include "core/log.h"
 #include "core/reqid.h"
+#include "shared/shared.h"
 #include "upstream/client.h"
 
 typedef struct rl_server rl_server_t;
@@ -49,6 +50,8 @@ struct rl_worker {
     rl_snapshot_t *snap; /* the worker's reference to the newest snapshot it saw */
     uint64_t snap_gen;
     rl_client_t *client;
+    rl_shared_t *shared;        /* the process-wide shared state (server.c); borrowed */
+    struct rl_jwks_cache *jwks; /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
     rl_accesslog_t alog;
     rl_rng_t rng;
     size_t inflight;
@@ -64,7 +67,8 @@ struct rl_server {
     rl_worker_t *workers;
     int n_workers;
     SSL_CTX *ssl_ctx;
-    uv_loop_t loop; /* the control thread's */
+    rl_shared_t *shared; /* opened once ("memory://"), shared by every worker */
+    uv_loop_t loop;      /* the control thread's */
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_async_t jobs_async;
     pthread_mutex_t jobs_mu;
