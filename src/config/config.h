@@ -84,7 +84,10 @@ typedef struct rl_route_cfg {
     char *hdr_deprecation, *hdr_sunset, *hdr_link; /* header values, or NULL */
     rl_rename_cfg_t *rename;                       /* `rename`: upstream name → client name */
     size_t n_rename;
+    int audit; /* `audit`: RL_AUDIT_DEFAULT (methods other than GET/HEAD), RL_AUDIT_ON, RL_AUDIT_OFF */
 } rl_route_cfg_t;
+
+enum { RL_AUDIT_DEFAULT = 0, RL_AUDIT_ON = 1, RL_AUDIT_OFF = 2 };
 
 typedef struct rl_config {
     char *file;                   /* path it was loaded from */
@@ -113,6 +116,11 @@ typedef struct rl_config {
     /* response policies (config_policies.c) */
     uint64_t cache_max_memory; /* cache.max_memory, default 64MiB; 0 = no response cache */
     bool cache_any;            /* some route has `cache` */
+    /* store and audit trail (config_ingress_audit.c) */
+    char *store_url;                   /* `store`; sqlite:// paths made absolute; default sqlite://<dir>/var/relais.db */
+    uint64_t audit_anonymize_after_ms; /* audit.anonymize_after, default 30d */
+    uint64_t audit_retention_ms;       /* audit.retention, default 365d */
+    uint32_t audit_queue;              /* audit.queue, default 10000 */
 } rl_config_t;
 
 /* Loads and validates `path`. On success returns 0 and *out (caller frees
