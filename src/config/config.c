@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config_ingress_audit.h"
 #include "config/config_int.h"
 #include "config/envsubst.h"
 
@@ -25,7 +26,8 @@
 
 static const char *const top_keys[] = {"env",    "listen",     "workers",     "tls",
                                        "limits", "secret_key", "admin_token", "log",
-                                       "cors",   "providers",  "routes",      NULL};
+                                       "cors",   "providers",  "routes",      "store",
+                                       "audit",  NULL};
 
 /* Substitutes ${VAR} in every scalar value (keys are left as written). */
 static void subst_tree(rl_cfg_ctx_t *c, rl_ynode_t *n)
@@ -288,6 +290,7 @@ static int load(const char *name, const char *base_dir, const char *buf, size_t 
     if (rl_ytree_parse(name, buf, len, RL_CFG_MAX_ERRORS, &root, diag) == 0) {
         subst_tree(&c, root);
         load_root(&c, root);
+        rl_cfg_load_ingress(&c, root);
         apply_overrides(&c);
     }
     rl_ytree_free(root);
@@ -386,6 +389,7 @@ void rl_config_free(rl_config_t *cfg)
     free(cfg->tls_key);
     free(cfg->secret_key);
     free(cfg->admin_token);
+    free(cfg->store_url);
     for (size_t i = 0; i < cfg->n_cors_origins; i++)
         free(cfg->cors_origins[i]);
     free(cfg->cors_origins);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/config_auth.h"
+#include "config/config_ingress_audit.h"
 #include "config/config_int.h"
 #include "http/method.h"
 
@@ -18,7 +19,7 @@
 static const char *const provider_keys[] = {"base_url",   "timeout", "retry", "breaker",
                                             "rate_limit", "quota",   "auth",  NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
-static const char *const route_keys[] = {"name", "match", "upstream", NULL};
+static const char *const route_keys[] = {"name", "match", "upstream", "audit", NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
 static const char *const upstream_keys[] = {"targets", "path", NULL};
 static const char *const target_keys[] = {"provider", "path", NULL};
@@ -207,6 +208,7 @@ static void load_route(rl_cfg_ctx_t *c, const rl_ynode_t *n, size_t index)
     if (r->name == NULL && asprintf(&r->name, "route-%zu", index) < 0) abort();
     load_match(c, r, rl_ytree_get(n, "match"), path);
     load_upstream(c, r, rl_ytree_get(n, "upstream"), path);
+    rl_cfg_load_route_audit(c, r, rl_ytree_get(n, "audit"), path);
 }
 
 static int cmp_route(const void *a, const void *b)

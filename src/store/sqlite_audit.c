@@ -1,0 +1,243 @@
+/* sqlite_audit.c — the audit-trail half of the SQLite backend (see
+ * store.h and ingress/audit.h for the hash chain). Rows are appended in one
+ * transaction per batch; retention deletes a prefix of the chain and keeps
+ * the last deleted row's hash as the checkpoint the next row chains to. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+
+#define AUDIT_COLS                                                                                           \
+    "seq, ts, request_id, consumer, route, action, resource_type, resource_id, method, path, status, "       \
+    "client_ip, ip_prefix, ip_digest, user_agent, body_sha256, duration_us, prev_hash, hash"
+
+static void copy_hex(char *dst, const unsigned char *src)
+{
+    snprintf(dst, RL_STORE_HEX_LEN + 1, "%s", src ? (const char *)src : "");
+}
+
+static void read_row(sqlite3_stmt *st, rl_store_audit_row_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->seq = sqlite3_column_int64(st, 0);
+    r->ts_ms = sqlite3_column_int64(st, 1);
+    r->request_id = rl_sq_col_str(st, 2);
+    r->consumer = rl_sq_col_str(st, 3);
+    r->route = rl_sq_col_str(st, 4);
+    r->action = rl_sq_col_str(st, 5);
+    r->resource_type = rl_sq_col_str(st, 6);
+    r->resource_id = rl_sq_col_str(st, 7);
+    r->method = rl_sq_col_str(st, 8);
+    r->path = rl_sq_col_str(st, 9);
+    r->status = sqlite3_column_int(st, 10);
+    r->client_ip = rl_sq_col_str(st, 11);
+    r->ip_prefix = rl_sq_col_str(st, 12);
+    r->ip_digest = rl_sq_col_str(st, 13);
+    r->user_agent = rl_sq_col_str(st, 14);
+    r->body_sha256 = rl_sq_col_str(st, 15);
+    r->duration_us = sqlite3_column_int64(st, 16);
+    copy_hex(r->prev_hash, sqlite3_column_text(st, 17));
+    copy_hex(r->hash, sqlite3_column_text(st, 18));
+}
+
+static int checkpoint_locked(sqlite3 *db, int64_t *seq, char *hash, rl_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = rl_sq_prepare(db, "SELECT seq, hash FROM audit_checkpoint WHERE id = 1", &st, err);
+    if (rc != 0) return rc;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (seq) *seq = sqlite3_column_int64(st, 0);
+        copy_hex(hash, sqlite3_column_text(st, 1));
+        rc = 1;
+    } else if (step != SQLITE_DONE) {
+        rc = rl_sq_error(db, err, "audit checkpoint");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rl_sq_audit_checkpoint(rl_store_t *s, int64_t *seq, char *hash, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    pthread_mutex_lock(&q->mu);
+    int rc = checkpoint_locked(q->db, seq, hash, err);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+int rl_sq_audit_tail(rl_store_t *s, char *hash, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&q->mu);
+    int rc = rl_sq_prepare(q->db, "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1", &st, err);
+    if (rc != 0) goto out;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        copy_hex(hash, sqlite3_column_text(st, 0));
+    } else if (step != SQLITE_DONE) {
+        rc = rl_sq_error(q->db, err, "audit tail");
+    } else {
+        rc = checkpoint_locked(q->db, NULL, hash, err);
+        if (rc == 0) memset(hash, '0', RL_STORE_HEX_LEN), hash[RL_STORE_HEX_LEN] = '\0';
+        if (rc > 0) rc = 0;
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+static int insert_row(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *r, rl_err_t *err)
+{
+    const char *strs[] = {r->request_id,    r->consumer,    r->route,  r->action,
+                          r->resource_type, r->resource_id, r->method, r->path};
+    sqlite3_bind_int64(st, 1, r->ts_ms);
+    for (int i = 0; i < 8; i++)
+        rl_sq_bind_str(st, 2 + i, strs[i]);
+    sqlite3_bind_int(st, 10, r->status);
+    rl_sq_bind_str(st, 11, r->client_ip);
+    rl_sq_bind_str(st, 12, r->ip_prefix);
+    rl_sq_bind_str(st, 13, r->ip_digest);
+    rl_sq_bind_str(st, 14, r->user_agent);
+    rl_sq_bind_str(st, 15, r->body_sha256);
+    sqlite3_bind_int64(st, 16, r->duration_us);
+    rl_sq_bind_str(st, 17, r->prev_hash);
+    rl_sq_bind_str(st, 18, r->hash);
+    if (sqlite3_step(st) != SQLITE_DONE) return rl_sq_error(db, err, "append audit");
+    r->seq = sqlite3_last_insert_rowid(db);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    pthread_mutex_lock(&q->mu);
+    if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
+    rc = rl_sq_prepare(q->db,
+                       "INSERT INTO audit_log (ts, request_id, consumer, route, action, resource_type, "
+                       "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
+                       "body_sha256, duration_us, prev_hash, hash) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       &st, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = insert_row(q->db, st, &rows[i], err);
+    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = rl_sq_exec(q->db, "COMMIT", err);
+    else
+        rl_sq_exec(q->db, "ROLLBACK", NULL);
+out:
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+int rl_sq_audit_query(rl_store_t *s, const rl_store_audit_filter_t *f, int64_t after_seq, size_t limit,
+                      rl_store_audit_row_t **rows, size_t *n, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    sqlite3_stmt *st = NULL;
+    int rc, step = SQLITE_DONE;
+    *rows = NULL;
+    *n = 0;
+    rl_store_audit_row_t *v = calloc(limit ? limit : 1, sizeof(*v));
+    if (v == NULL) return rl_err_set(err, RL_EINTERNAL, "out of memory");
+    pthread_mutex_lock(&q->mu);
+    rc = rl_sq_prepare(q->db,
+                       "SELECT " AUDIT_COLS " FROM audit_log WHERE seq > ?1"
+                       " AND (?2 IS NULL OR consumer = ?2) AND (?3 IS NULL OR route = ?3)"
+                       " AND (?4 = 0 OR status = ?4) AND (?5 = 0 OR ts >= ?5) AND (?6 = 0 OR ts < ?6)"
+                       " ORDER BY seq LIMIT ?7",
+                       &st, err);
+    if (rc != 0) goto out;
+    sqlite3_bind_int64(st, 1, after_seq);
+    rl_sq_bind_str(st, 2, f->consumer);
+    rl_sq_bind_str(st, 3, f->route);
+    sqlite3_bind_int(st, 4, f->status);
+    sqlite3_bind_int64(st, 5, f->from_ms);
+    sqlite3_bind_int64(st, 6, f->to_ms);
+    sqlite3_bind_int64(st, 7, (int64_t)limit);
+    while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+        read_row(st, &v[(*n)++]);
+    if (*n < limit && step != SQLITE_DONE) rc = rl_sq_error(q->db, err, "query audit");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->mu);
+    if (rc != 0) {
+        rl_store_audit_rows_free(v, *n);
+        *n = 0;
+        return rc;
+    }
+    *rows = v;
+    return 0;
+}
+
+int rl_sq_audit_anonymize(rl_store_t *s, int64_t before_ms, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&q->mu);
+    int rc = rl_sq_prepare(
+        q->db, "UPDATE audit_log SET client_ip = ip_prefix WHERE ts < ? AND client_ip != ip_prefix", &st,
+        err);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, before_ms);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(q->db) : rl_sq_error(q->db, err, "anonymize");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+/* Deletes by seq up to the newest row older than the cutoff, so that what
+ * remains is always a contiguous suffix of the chain. */
+int rl_sq_audit_expire(rl_store_t *s, int64_t before_ms, rl_err_t *err)
+{
+    sqlite_store_t *q = (sqlite_store_t *)s;
+    sqlite3_stmt *st = NULL;
+    int rc, deleted = 0;
+    pthread_mutex_lock(&q->mu);
+    if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
+    rc = rl_sq_prepare(q->db, "SELECT seq, hash FROM audit_log WHERE ts < ? ORDER BY seq DESC LIMIT 1", &st,
+                       err);
+    if (rc != 0) goto rollback;
+    sqlite3_bind_int64(st, 1, before_ms);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        char hash[RL_STORE_HEX_LEN + 1], sql[256];
+        copy_hex(hash, sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+        st = NULL;
+        if (strspn(hash, "0123456789abcdef") != RL_STORE_HEX_LEN) {
+            rc = rl_err_set(err, RL_EINTERNAL, "store: audit row %lld has a malformed hash", (long long)seq);
+            goto rollback;
+        }
+        snprintf(sql, sizeof(sql), "DELETE FROM audit_log WHERE seq <= %lld", (long long)seq);
+        if ((rc = rl_sq_exec(q->db, sql, err)) != 0) goto rollback;
+        deleted = sqlite3_changes(q->db);
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR REPLACE INTO audit_checkpoint (id, seq, hash, at) VALUES (1, %lld, '%s', %lld)",
+                 (long long)seq, hash, (long long)before_ms);
+        if ((rc = rl_sq_exec(q->db, sql, err)) != 0) goto rollback;
+    } else if (step != SQLITE_DONE) {
+        rc = rl_sq_error(q->db, err, "expire audit");
+        goto rollback;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = rl_sq_exec(q->db, "COMMIT", err);
+    if (rc == 0) rc = deleted;
+    goto out;
+rollback:
+    sqlite3_finalize(st);
+    rl_sq_exec(q->db, "ROLLBACK", NULL);
+out:
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
