@@ -52,6 +52,7 @@ struct rl_worker {
     rl_client_t *client;
     rl_shared_t *shared;        /* the process-wide shared state (server.c); borrowed */
     struct rl_jwks_cache *jwks; /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
+    struct rl_keycache *keycache; /* policy/auth_apikey.c: API key lookups; created on first use */
     rl_accesslog_t alog;
     rl_rng_t rng;
     size_t inflight;
@@ -68,6 +69,8 @@ struct rl_server {
     int n_workers;
     SSL_CTX *ssl_ctx;
     rl_shared_t *shared; /* opened once ("memory://"), shared by every worker */
+    struct rl_store *store;              /* store/store.h: opened at start, thread-safe */
+    struct rl_audit_writer *audit;       /* ingress/audit_writer.h: control-thread batch writer */
     uv_loop_t loop;      /* the control thread's */
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_async_t jobs_async;

@@ -54,6 +54,49 @@ typedef void (*rl_quota_cb)(void *ud, int rc, const rl_quota_result_t *res);
 void rl_shared_quota(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t n,
                      uint64_t expires_ms, uint64_t now_ms, rl_quota_cb cb, void *ud);
 
-/* ---- response cache (filled in by the response-policies issue) ---- */
+/* ---- response cache (policy/cache_step.c, policy/response.c) ----
+ * Opaque values under string keys, each with a tag (the request path) so
+ * that a write can drop every variant of a path at once. Bounded memory with
+ * least-recently-used eviction. Values are whole responses encoded by
+ * policy/cacheentry.h. A failure (rc < 0) means "no caching", never a
+ * failed request. */
+
+typedef struct rl_cache_stats {
+    uint64_t hits, misses;   /* lookups that found a fresh entry / did not */
+    uint64_t stores;         /* entries written */
+    uint64_t evictions;      /* entries dropped to make room (LRU) */
+    uint64_t expirations;    /* entries dropped because their ttl ran out */
+    uint64_t invalidations;  /* entries dropped by rl_shared_cache_invalidate */
+    uint64_t bytes, entries; /* held now (bytes count keys, values and overhead) */
+    uint64_t max_bytes;      /* the bound (cache.max_memory) */
+} rl_cache_stats_t;
+
+/* `value` (len bytes) is valid only during the call; NULL = a miss. `token`
+ * goes to rl_shared_cache_set after a miss: it lets the backend refuse a
+ * store that raced with an invalidation of the same tag. */
+typedef void (*rl_cache_get_cb)(void *ud, int rc, const void *value, size_t len, uint64_t token);
+typedef void (*rl_cache_done_cb)(void *ud, int rc);
+
+/* Sets the memory bound in bytes (0 = cache nothing); evicts at once when
+ * lowered. Cheap when unchanged, so callers may call it on every store. */
+void rl_shared_cache_configure(rl_shared_t *sh, uint64_t max_bytes);
+
+/* Looks `key` up; `tag` is the tag the entry would have. */
+void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const char *tag, size_t tag_len,
+                         uint64_t now_ms, rl_cache_get_cb cb, void *ud);
+
+/* Stores `value` under `key` (replacing it) for ttl_ms, tagged `tag`,
+ * unless the tag was invalidated since the lookup that gave `token`, or the
+ * value alone is larger than the bound. `cb` may be NULL. */
+void rl_shared_cache_set(rl_shared_t *sh, const char *key, size_t key_len, const char *tag, size_t tag_len,
+                         const void *value, size_t len, uint64_t ttl_ms, uint64_t token, uint64_t now_ms,
+                         rl_cache_done_cb cb, void *ud);
+
+/* Drops every entry tagged `tag`. `cb` may be NULL. */
+void rl_shared_cache_invalidate(rl_shared_t *sh, const char *tag, size_t tag_len, uint64_t now_ms,
+                                rl_cache_done_cb cb, void *ud);
+
+/* The counters, for /metrics (a snapshot, any thread). */
+void rl_shared_cache_stats(rl_shared_t *sh, rl_cache_stats_t *out);
 
 #endif

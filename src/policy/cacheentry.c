@@ -1,0 +1,79 @@
+/* cacheentry.c — a cached response as bytes, see cacheentry.h. */
+#include "policy/cacheentry.h"
+
+#include <string.h>
+
+#define FIXED 22 /* magic 4, status 2, n 2, stored 8, etag 2, body 4 */
+
+static char *put(char *o, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        *o++ = (char)(v >> (8 * i));
+    return o;
+}
+
+static uint64_t get(const char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return v;
+}
+
+size_t rl_centry_size(const rl_centry_t *e)
+{
+    size_t n = FIXED + e->etag_len + e->body_len;
+    if (e->n_headers > RL_CACHEENTRY_MAX_HEADERS || e->etag_len > 0xffff || e->body_len > 0xffffffffu ||
+        e->status < 100 || e->status > 999)
+        return 0;
+    for (size_t i = 0; i < e->n_headers; i++) {
+        const rl_centry_hdr_t *h = &e->headers[i];
+        if (h->name_len > 0xffff || h->value_len > 0xffffffffu) return 0;
+        n += 6 + h->name_len + h->value_len;
+    }
+    return n;
+}
+
+void rl_centry_encode(const rl_centry_t *e, char *o)
+{
+    memcpy(o, "RLC1", 4);
+    o = put(o + 4, (uint64_t)e->status, 2);
+    o = put(o, e->n_headers, 2);
+    o = put(o, e->stored_ms, 8);
+    o = put(o, e->etag_len, 2);
+    o = put(o, e->body_len, 4);
+    for (size_t i = 0; i < e->n_headers; i++) {
+        const rl_centry_hdr_t *h = &e->headers[i];
+        o = put(o, h->name_len, 2);
+        o = put(o, h->value_len, 4);
+        memcpy(o, h->name, h->name_len);
+        memcpy(o + h->name_len, h->value, h->value_len);
+        o += h->name_len + h->value_len;
+    }
+    if (e->etag_len) memcpy(o, e->etag, e->etag_len);
+    if (e->body_len) memcpy(o + e->etag_len, e->body, e->body_len);
+}
+
+int rl_centry_decode(const char *p, size_t len, rl_centry_t *e, rl_centry_hdr_t *hdrs, size_t cap)
+{
+    if (len < FIXED || memcmp(p, "RLC1", 4) != 0) return -1;
+    *e = (rl_centry_t){.status = (int)get(p + 4, 2), .stored_ms = get(p + 8, 8)};
+    size_t n = get(p + 6, 2), etag_len = get(p + 16, 2), body_len = get(p + 18, 4), off = FIXED;
+    if (n > cap) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (len - off < 6) return -1;
+        size_t nl = get(p + off, 2), vl = get(p + off + 2, 4);
+        off += 6;
+        if (len - off < nl || len - off - nl < vl) return -1;
+        hdrs[i] = (rl_centry_hdr_t){p + off, nl, p + off + nl, vl};
+        off += nl + vl;
+    }
+    if (len - off != etag_len + body_len) return -1;
+    e->headers = hdrs;
+    e->n_headers = n;
+    e->etag = etag_len ? p + off : NULL;
+    e->etag_len = etag_len;
+    e->body = p + off + etag_len;
+    e->body_len = body_len;
+    return 0;
+}
