@@ -208,7 +208,7 @@ static bool name_is(const char *n, size_t len, const char *lit)
 
 /* Expands one template name; false when unknown or unresolvable. */
 static bool expand(rl_mock_buf_t *b, const char *n, size_t len, rl_mock_ctx_t *x, const rl_mock_match_t *m,
-                   const rl_mock_vars_t *vars)
+                   const rl_mock_vars_t *vars, bool *raw)
 {
     if (name_is(n, len, "request_id")) {
         const char *id = vars && vars->request_id ? vars->request_id : "";
@@ -217,6 +217,7 @@ static bool expand(rl_mock_buf_t *b, const char *n, size_t len, rl_mock_ctx_t *x
     }
     if (name_is(n, len, "now")) {
         rl_mock_buf_printf(b, "%lld", (long long)(vars ? vars->now : 0));
+        *raw = true;
         return true;
     }
     if (len > 5 && memcmp(n, "path.", 5) == 0) {
@@ -250,6 +251,7 @@ static bool expand(rl_mock_buf_t *b, const char *n, size_t len, rl_mock_ctx_t *x
         if (s == NULL) return false;
         rl_mock_buf_append(b, s, strlen(s));
         free(s);
+        *raw = true;
         return true;
     }
     return false;
@@ -274,11 +276,18 @@ static char *render(const char *t, size_t len, rl_mock_ctx_t *x, const rl_mock_m
         while (e > n && e[-1] == ' ')
             e--;
         size_t before = b.len;
-        if (b.len > RL_MOCK_MAX_RENDER || !expand(&b, n, (size_t)(e - n), x, m, vars)) {
+        bool raw = false, quoted = open > t + i && open[-1] == '"' && close + 2 < t + len && close[2] == '"';
+        if (b.len > RL_MOCK_MAX_RENDER || !expand(&b, n, (size_t)(e - n), x, m, vars, &raw)) {
             b.len = before;
             rl_mock_buf_append(&b, open, (size_t)(close + 2 - open));
+            raw = false;
         }
         i = (size_t)(close + 2 - t);
+        if (raw && quoted) { /* "{{now}}" in JSON: the number replaces the string */
+            memmove(b.data + before - 1, b.data + before, b.len - before + 1);
+            b.len--;
+            i++;
+        }
     }
     if (out_len) *out_len = b.len;
     return b.data;
