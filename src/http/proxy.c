@@ -14,6 +14,7 @@
 
 #include "http/envelope.h"
 #include "policy/response.h"
+#include "upstream/chain.h"
 
 #define PENDING_MAX (256 * 1024)
 #define MAX_FWD_HEADERS 128
@@ -27,6 +28,7 @@ struct rl_proxy {
     size_t headers_before; /* res.headers.size before the upstream's were added */
     /* buffering: the response policies want the whole body (policy/response.h) */
     unsigned started : 1, can_send : 1, done : 1, failed : 1, buffering : 1;
+    int refused_status; /* the chain refused this answer (upstream/chain.h) */
 };
 
 static const char *const hop_by_hop[] = {"connection", "keep-alive", "proxy-connection", "te",
@@ -156,6 +158,10 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
     if (r == NULL) return RL_XFER_ABORT;
     h2o_req_t *req = r->req;
     r->upstream_status = status;
+    if (!rl_chain_attempt_head(r, status, hdrs, n)) {
+        px->refused_status = status;
+        return RL_XFER_ABORT;
+    }
     px->headers_before = req->res.headers.size;
     req->res.status = status;
     req->res.reason = reason_len ? h2o_strdup(&req->pool, reason, reason_len).base : "OK";
@@ -172,8 +178,7 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
         add_upstream_header(req, h);
     }
     rl_request_add_common_headers(r);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-provider"), 0, NULL,
-                          r->provider->name, strlen(r->provider->name));
+    rl_chain_add_headers(r);
     if (rl_response_begin(r))
         px->buffering = 1;
     else
@@ -188,6 +193,7 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
     px->xfer = NULL;
     if (px->buffering && code == RL_EOK) {
         r->proxy = NULL;
+        rl_chain_attempt_done(r, true);
         rl_response_finish(r, h2o_iovec_init(px->whole, px->whole_len)); /* copies the body */
         proxy_free(px);
         return;
@@ -197,15 +203,18 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
         if (px->buffering) { /* the head was taken but nothing sent: drop it */
             r->req->res.headers.size = px->headers_before;
             r->req->res.content_length = SIZE_MAX;
-        }
-        proxy_free(px);
-        if (code == RL_EUPSTREAM_TIMEOUT)
-            rl_respond_error(r, code, NULL, "provider '%s' did not answer in time", r->provider->name);
-        else
-            rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached",
+            rl_chain_attempt_done(r, false);
+            proxy_free(px);
+            rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' broke off its response",
                              r->provider->name);
+            return;
+        }
+        int status = px->refused_status;
+        proxy_free(px);
+        rl_chain_attempt_failed(r, status ? RL_EUPSTREAM_ERROR : code, status, detail);
         return;
     }
+    rl_chain_attempt_done(r, code == RL_EOK);
     if (code != RL_EOK) {
         rl_log(RL_LOG_WARN, NULL, "upstream %s broke off a response: %s", r->provider->name, detail);
         px->failed = 1;
@@ -268,7 +277,7 @@ static size_t build_headers(rl_request_t *r, rl_hdr_t *out, size_t max)
 
 /* RFC 9110 §9.2.2: a request may be replayed when its method is idempotent
  * or the client made it so with an Idempotency-Key. */
-static int may_replay(const h2o_req_t *req)
+int rl_proxy_may_replay(const h2o_req_t *req)
 {
     static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
     for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
@@ -329,7 +338,7 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
         .has_body = req->entity.base != NULL,
         .connect_timeout_ms = p->connect_timeout_ms,
         .total_timeout_ms = total,
-        .may_replay = may_replay(req),
+        .may_replay = rl_proxy_may_replay(req),
     };
     if (rl_xfer_start(r->w->client, &xr, &proxy_cbs, px, &px->xfer) != 0) {
         proxy_free(px);

@@ -16,6 +16,10 @@ typedef struct rl_proxy rl_proxy_t;
 void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *path_tmpl,
                     const rl_route_match_t *m);
 
+/* RFC 9110 §9.2.2: a request may be sent again when its method is
+ * idempotent or the client made it so with an Idempotency-Key. */
+int rl_proxy_may_replay(const h2o_req_t *req);
+
 /* The request is being disposed: stop the transfer, send nothing more. */
 void rl_proxy_detach(rl_proxy_t *px);
 

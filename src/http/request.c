@@ -6,13 +6,23 @@
 
 #include "http/path.h"
 #include "http/proxy.h"
+#include "metrics/metrics.h"
 #include "policy/policy.h"
+#include "upstream/chain.h"
+
+/* Admin-listener requests (scrapes, reloads) are not gateway traffic: they
+ * stay out of the request metrics. */
+static int is_public(const rl_request_t *r)
+{
+    return r->req->conn->hosts != r->w->hosts_admin;
+}
 
 static void on_dispose(void *p)
 {
     rl_request_t *r = p;
     h2o_req_t *req = r->req;
     if (r->proxy != NULL) rl_proxy_detach(r->proxy);
+    if (r->chain != NULL) rl_chain_detach(r->chain);
     if (r->reload_job != NULL) r->reload_job->r = NULL;
     rl_access_rec_t rec = {
         .request_id = r->id,
@@ -29,6 +39,10 @@ static void on_dispose(void *p)
         .upstream_status = r->upstream_status,
     };
     rl_accesslog_add(&r->w->alog, &rec);
+    if (is_public(r)) {
+        rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, rec.duration_ms / 1e3);
+        rl_metrics_inflight(-1);
+    }
     rl_policy_audit_finish(r);
     rl_snapshot_release(r->snap);
     rl_worker_request_done(r->w);
@@ -50,6 +64,7 @@ rl_request_t *rl_request_new(rl_worker_t *w, h2o_req_t *req)
     rl_worker_refresh_snapshot(w);
     r->snap = rl_snapshot_ref(w->snap);
     w->inflight++;
+    if (is_public(r)) rl_metrics_inflight(1);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     if (rl_path_is_normal(req->path.base, plen)) {
         r->path = h2o_iovec_init(req->path.base, plen);

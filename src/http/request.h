@@ -27,7 +27,9 @@ struct rl_request {
     int upstream_status;
     uint64_t start_ns;
     struct rl_proxy *proxy;      /* set while a proxied exchange runs */
+    struct rl_chain *chain;      /* the UPSTREAM step's state (upstream/chain.h) */
     rl_reload_job_t *reload_job; /* set while a reload is pending */
+    struct rl_resp_state *resp;  /* response policies' state (policy/resp_state.h); NULL = none yet */
 };
 
 /* Creates the state for `req` on worker `w`: takes a snapshot reference,

@@ -1,14 +1,361 @@
-/* chain.c — the UPSTREAM step: the route's provider chain. For now the
- * first target only; the egress issue adds modes, breakers, retries and
- * fallback. */
+/* chain.c — the UPSTREAM step, see chain.h. */
+#include "upstream/chain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calendar.h"
+#include "http/envelope.h"
 #include "http/proxy.h"
 #include "policy/policy.h"
+#include "upstream/backoff.h"
+#include "upstream/provider_state.h"
+#include "upstream/retry_after.h"
+
+/* What happened at one target, for X-Relais-* and all_providers_failed. */
+typedef struct outcome {
+    const char *what; /* NULL = not tried; "ok", "connect", "timeout", "status", "circuit_open",
+                         "rate_limited", "quota_exceeded" */
+    int status;       /* for "status" (and "ok") */
+    unsigned tries;
+    uint64_t retry_after_ms; /* when the provider or relais said when to come back */
+} outcome_t;
+
+struct rl_chain {
+    rl_request_t *r;   /* NULL once the request is gone */
+    unsigned target;   /* the target being tried */
+    unsigned attempts; /* network attempts in all */
+    rl_pstate_t *ps;
+    rl_breaker_verdict_t verdict;
+    bool has_verdict; /* an allowed attempt whose outcome the breaker awaits */
+    uint64_t attempt_start_ms;
+    int64_t retry_after_ms; /* of the refused answer, -1 = none */
+    uv_timer_t timer;
+    bool timer_init, committed;
+    outcome_t *outcomes;
+};
+
+static void try_target(rl_chain_t *ch);
+
+static const rl_provider_cfg_t *cur_provider(const rl_chain_t *ch)
+{
+    return ch->r->snap->route_targets[ch->r->route_index][ch->target];
+}
+
+static unsigned n_targets(const rl_chain_t *ch)
+{
+    return (unsigned)ch->r->route->n_targets;
+}
+
+static void chain_free(rl_chain_t *ch)
+{
+    free(ch->outcomes);
+    free(ch);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    chain_free(h->data);
+}
+
+void rl_chain_detach(rl_chain_t *ch)
+{
+    ch->r = NULL;
+    if (ch->has_verdict) rl_breaker_abandon(ch->ps->breaker, &ch->verdict);
+    if (ch->timer_init)
+        uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
+    else
+        chain_free(ch);
+}
+
+/* ---- answers ---- */
+
+static void add_uint_header(rl_request_t *r, const char *name, size_t name_len, uint64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    rl_request_add_header(r, name, name_len, buf, (size_t)n);
+}
+
+void rl_chain_add_headers(rl_request_t *r)
+{
+    rl_chain_t *ch = r->chain;
+    if (r->provider)
+        rl_request_add_header(r, H2O_STRLIT("x-relais-provider"), r->provider->name,
+                              strlen(r->provider->name));
+    if (ch) add_uint_header(r, H2O_STRLIT("x-relais-attempts"), ch->attempts);
+}
+
+static void add_retry_after(rl_request_t *r, uint64_t ms)
+{
+    char buf[RL_RETRY_AFTER_BUFSZ];
+    size_t n = rl_retry_after_format(buf, ms);
+    rl_request_add_header(r, H2O_STRLIT("retry-after"), buf, n);
+}
+
+/* {"providers":[{"provider":"a","outcome":"connect","attempts":2},…]} */
+static char *details_json(rl_chain_t *ch, uint64_t *min_retry_ms)
+{
+    rl_request_t *r = ch->r;
+    size_t cap = 64 + n_targets(ch) * 200, len = 0;
+    char *out = h2o_mem_alloc_pool(&r->req->pool, cap);
+    *min_retry_ms = 0;
+    len += (size_t)snprintf(out + len, cap - len, "{\"providers\":[");
+    for (unsigned i = 0; i < n_targets(ch); i++) {
+        const outcome_t *o = &ch->outcomes[i];
+        const rl_provider_cfg_t *p = r->snap->route_targets[r->route_index][i];
+        len += (size_t)snprintf(out + len, cap - len,
+                                "%s{\"provider\":\"%s\",\"outcome\":\"%s\",\"attempts\":%u", i ? "," : "",
+                                p->name, o->what ? o->what : "not_tried", o->tries);
+        if (o->status) len += (size_t)snprintf(out + len, cap - len, ",\"status\":%d", o->status);
+        if (o->retry_after_ms) {
+            len += (size_t)snprintf(out + len, cap - len, ",\"retry_after\":%llu",
+                                    (unsigned long long)rl_retry_after_seconds(o->retry_after_ms));
+            if (*min_retry_ms == 0 || o->retry_after_ms < *min_retry_ms) *min_retry_ms = o->retry_after_ms;
+        }
+        len += (size_t)snprintf(out + len, cap - len, "}");
+    }
+    snprintf(out + len, cap - len, "]}");
+    return out;
+}
+
+/* No target is left: answer from what happened. */
+static void answer_failure(rl_chain_t *ch)
+{
+    rl_request_t *r = ch->r;
+    add_uint_header(r, H2O_STRLIT("x-relais-attempts"), ch->attempts);
+    if (n_targets(ch) > 1) {
+        uint64_t retry_ms;
+        char *details = details_json(ch, &retry_ms);
+        if (retry_ms) add_retry_after(r, retry_ms);
+        rl_respond_error(r, RL_EALL_PROVIDERS_FAILED, details, "all %u providers of route '%s' failed",
+                         n_targets(ch), r->route->name);
+        return;
+    }
+    const outcome_t *o = &ch->outcomes[0];
+    const char *name = r->snap->route_targets[r->route_index][0]->name;
+    char details[96];
+    snprintf(details, sizeof(details), "{\"provider\":\"%s\",\"retry_after\":%llu}", name,
+             (unsigned long long)rl_retry_after_seconds(o->retry_after_ms));
+    if (strcmp(o->what, "circuit_open") == 0) {
+        add_retry_after(r, o->retry_after_ms);
+        rl_respond_error(r, RL_ECIRCUIT_OPEN, details,
+                         "provider '%s' is failing; its circuit breaker is open", name);
+    } else if (strcmp(o->what, "rate_limited") == 0) {
+        add_retry_after(r, o->retry_after_ms);
+        rl_respond_error(r, RL_ERATE_LIMITED, details, "outbound rate limit of provider '%s' exceeded", name);
+    } else if (strcmp(o->what, "quota_exceeded") == 0) {
+        add_retry_after(r, o->retry_after_ms);
+        rl_respond_error(r, RL_EQUOTA_EXCEEDED, details, "quota of provider '%s' is exhausted", name);
+    } else if (strcmp(o->what, "timeout") == 0) {
+        rl_respond_error(r, RL_EUPSTREAM_TIMEOUT, NULL, "provider '%s' did not answer in time", name);
+    } else {
+        rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached", name);
+    }
+}
+
+/* ---- moving on ---- */
+
+static void next_target(rl_chain_t *ch)
+{
+    ch->target++;
+    if (ch->target >= n_targets(ch)) {
+        answer_failure(ch);
+        return;
+    }
+    try_target(ch);
+}
+
+static void skip(rl_chain_t *ch, const char *what, uint64_t retry_after_ms)
+{
+    outcome_t *o = &ch->outcomes[ch->target];
+    o->what = what;
+    o->retry_after_ms = retry_after_ms;
+    next_target(ch);
+}
+
+static void on_backoff(uv_timer_t *t)
+{
+    rl_chain_t *ch = t->data;
+    if (ch->r == NULL) return;
+    try_target(ch);
+}
+
+static bool retry_on(const rl_retry_cfg_t *rc, rl_errcode_t code, int status)
+{
+    if (status) {
+        for (size_t i = 0; i < rc->n_statuses; i++)
+            if (rc->statuses[i] == status) return true;
+        return false;
+    }
+    return (code == RL_EUPSTREAM_TIMEOUT ? RL_RETRY_ON_TIMEOUT : RL_RETRY_ON_CONNECT) & rc->on;
+}
+
+/* May the current target be tried again after this failure? */
+static bool can_retry(const rl_chain_t *ch, rl_errcode_t code, int status)
+{
+    const rl_provider_cfg_t *p = cur_provider(ch);
+    return ch->outcomes[ch->target].tries < p->retry.attempts && retry_on(&p->retry, code, status) &&
+           rl_proxy_may_replay(ch->r->req);
+}
+
+/* ---- one target ---- */
+
+static void start_attempt(rl_chain_t *ch)
+{
+    rl_request_t *r = ch->r;
+    const rl_route_cfg_t *route = r->route;
+    const rl_target_cfg_t *t = &route->targets[ch->target];
+    ch->outcomes[ch->target].tries++;
+    ch->attempts++;
+    ch->retry_after_ms = -1;
+    ch->attempt_start_ms = rl_mono_ms();
+    rl_proxy_start(r, cur_provider(ch), t->path ? t->path : route->upstream_path, &r->match);
+}
+
+static void after_limits(rl_chain_t *ch, int stage);
+
+static void on_gcra(void *ud, int rc, const rl_gcra_result_t *res)
+{
+    rl_chain_t *ch = ud;
+    if (rc >= 0 && !res->allowed) {
+        skip(ch, "rate_limited", res->retry_after_ms);
+        return;
+    }
+    after_limits(ch, 1);
+}
+
+static void on_quota(void *ud, int rc, const rl_quota_result_t *res)
+{
+    rl_chain_t *ch = ud;
+    if (rc < 0 || !res->allowed) {
+        rl_calendar_period_t per;
+        uint64_t ms = rl_calendar_period(cur_provider(ch)->quota.calendar, rl_wall_ms(), &per) == 0
+                          ? per.remaining_ms
+                          : 1000;
+        skip(ch, "quota_exceeded", ms);
+        return;
+    }
+    after_limits(ch, 2);
+}
+
+/* The provider's own limits, in order: rate limit (stage 0), quota (1), then
+ * the attempt (2). A shared-state failure lets rate limits pass (fail open)
+ * and quotas fail (closed), DESIGN §7. */
+static void after_limits(rl_chain_t *ch, int stage)
+{
+    const rl_provider_cfg_t *p = cur_provider(ch);
+    rl_shared_t *sh = ch->r->w->shared;
+    char key[160];
+    if (stage == 0 && p->rate_limit.count && sh) {
+        int n = snprintf(key, sizeof(key), "out:rl:%s", p->name);
+        rl_shared_gcra(sh, key, (size_t)n, p->rate_limit.count, p->rate_limit.period_ms, rl_wall_ms(),
+                       on_gcra, ch);
+        return;
+    }
+    if (stage <= 1 && p->quota.count && sh) {
+        rl_calendar_period_t per;
+        uint64_t now = rl_wall_ms();
+        if (rl_calendar_period(p->quota.calendar, now, &per) == 0) {
+            int n = snprintf(key, sizeof(key), "out:q:%s:%s", p->name, per.key);
+            rl_shared_quota(sh, key, (size_t)n, p->quota.count, 1, per.end_ms, now, on_quota, ch);
+            return;
+        }
+    }
+    start_attempt(ch);
+}
+
+static void try_target(rl_chain_t *ch)
+{
+    rl_request_t *r = ch->r;
+    const rl_provider_cfg_t *p = cur_provider(ch);
+    r->provider = p;
+    ch->ps = rl_pstate_get(p);
+    ch->has_verdict = false;
+    if (ch->ps->breaker) {
+        if (!rl_breaker_allow(ch->ps->breaker, rl_mono_ms(), &ch->verdict)) {
+            skip(ch, "circuit_open", ch->verdict.retry_after_ms);
+            return;
+        }
+        ch->has_verdict = true;
+    }
+    after_limits(ch, 0);
+}
+
+static void breaker_record(rl_chain_t *ch, bool ok)
+{
+    uint64_t now = rl_mono_ms();
+    rl_pstate_sample(ch->ps, (uint32_t)(now - ch->attempt_start_ms), ok);
+    if (!ch->has_verdict) return;
+    rl_breaker_record(ch->ps->breaker, &ch->verdict, now, ok);
+    ch->has_verdict = false;
+}
+
+/* ---- attempt callbacks (proxy.c, mock) ---- */
+
+int rl_chain_attempt_head(rl_request_t *r, int status, const rl_hdr_t *hdrs, size_t n)
+{
+    rl_chain_t *ch = r->chain;
+    if (status < 500 && status != 429) goto commit;
+    bool last = ch->target + 1 >= n_targets(ch);
+    if (last && n_targets(ch) == 1 && !can_retry(ch, RL_EUPSTREAM_ERROR, status)) goto commit;
+    for (size_t i = 0; i < n; i++)
+        if (hdrs[i].name_len == 11 && strncasecmp(hdrs[i].name, "retry-after", 11) == 0)
+            ch->retry_after_ms = rl_retry_after_parse(hdrs[i].value, hdrs[i].value_len, rl_wall_ms());
+    return 0;
+commit:
+    ch->committed = true;
+    ch->outcomes[ch->target].what = "ok";
+    ch->outcomes[ch->target].status = status;
+    return 1;
+}
+
+void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, const char *detail)
+{
+    rl_chain_t *ch = r->chain;
+    const rl_provider_cfg_t *p = cur_provider(ch);
+    outcome_t *o = &ch->outcomes[ch->target];
+    breaker_record(ch, status == 429); /* a 429 is the provider working as meant */
+    o->what = status ? "status" : code == RL_EUPSTREAM_TIMEOUT ? "timeout" : "connect";
+    o->status = status;
+    if (ch->retry_after_ms > 0) o->retry_after_ms = (uint64_t)ch->retry_after_ms;
+    rl_log_debug("provider %s attempt %u failed: %s", p->name, o->tries, detail);
+    bool retry = can_retry(ch, code, status) &&
+                 (ch->retry_after_ms < 0 || (uint64_t)ch->retry_after_ms <= p->retry.max_ms);
+    if (!retry) {
+        next_target(ch);
+        return;
+    }
+    uint64_t delay = rl_backoff_delay_ms(p->retry.base_ms, p->retry.max_ms, o->tries, rl_rng_next(&r->w->rng),
+                                         ch->retry_after_ms);
+    if (!ch->timer_init) {
+        uv_timer_init(&r->w->loop, &ch->timer);
+        ch->timer.data = ch;
+        ch->timer_init = true;
+    }
+    uv_timer_start(&ch->timer, on_backoff, delay, 0);
+}
+
+void rl_chain_attempt_done(rl_request_t *r, bool ok)
+{
+    rl_chain_t *ch = r->chain;
+    breaker_record(ch, ok && ch->outcomes[ch->target].status < 500);
+}
 
 rl_step_t rl_policy_upstream(rl_request_t *r)
 {
-    const rl_route_cfg_t *route = r->route;
-    const rl_target_cfg_t *t = &route->targets[0];
-    rl_proxy_start(r, r->snap->route_targets[r->route_index][0], t->path ? t->path : route->upstream_path,
-                   &r->match);
+    rl_chain_t *ch = calloc(1, sizeof(*ch));
+    outcome_t *o = calloc(r->route->n_targets, sizeof(*o));
+    if (ch == NULL || o == NULL) {
+        free(ch);
+        free(o);
+        rl_respond_error(r, RL_EINTERNAL, NULL, "out of memory");
+        return RL_STEP_DONE;
+    }
+    ch->r = r;
+    ch->outcomes = o;
+    r->chain = ch;
+    try_target(ch);
     return RL_STEP_DONE;
 }

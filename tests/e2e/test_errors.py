@@ -117,7 +117,7 @@ def test_upstream_closing_without_answer_is_502(relais, upstream):
 
 def test_upstream_too_slow_is_504(relais_factory, upstream):
     upstream.on("/internal/items/slow", Resp(delay=4.0, body=b"late"))
-    inst = relais_factory(providers={"backend": {"base_url": upstream.url,
+    inst = relais_factory(providers={"backend": {"base_url": upstream.url, "retry": {"attempts": 1},
                                                  "timeout": {"connect": "2s", "total": "1s"}}})
     r = httpclient.request(inst.public_port, "GET", "/v1/items/slow", timeout=15)
     answered = time.monotonic()
