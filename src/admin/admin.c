@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/metrics_endpoint.h"
 #include "core/ct.h"
 #include "core/jsonw.h"
 #include "http/envelope.h"
@@ -69,6 +70,18 @@ void rl_admin_handle(rl_request_t *r)
             return;
         }
         if (authorized_or_respond(r)) start_reload(r);
+        return;
+    }
+    if (h2o_memis(p->base, p->len, H2O_STRLIT("/metrics"))) {
+        if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+            !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+            rl_request_add_header(r, H2O_STRLIT("allow"), H2O_STRLIT("GET, HEAD"));
+            rl_respond_error(r, RL_EMETHOD_NOT_ALLOWED, NULL, "use GET");
+            return;
+        }
+        /* DESIGN §6: the token is required when one is configured; without one
+         * (development only) the loopback admin listener serves metrics openly */
+        if (r->snap->cfg->admin_token == NULL || authorized_or_respond(r)) rl_admin_metrics(r);
         return;
     }
     rl_respond_error(r, RL_ENOT_FOUND, NULL, "no admin endpoint at %.*s", (int)(p->len > 200 ? 200 : p->len),

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "http/worker.h"
+#include "metrics/metrics.h"
 
 static int split_hostport(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
 {
@@ -94,6 +95,7 @@ static int reload(rl_server_t *s, uint64_t *generation, char **why)
     if (rc != 0) {
         *why = rl_diag_join(&d);
         rl_log_error("reload refused, the previous config stays: %s", *why);
+        rl_metrics_config_reload(0);
         rl_snapshot_release(ns);
         rl_diag_clear(&d);
         return -1;
@@ -104,6 +106,8 @@ static int reload(rl_server_t *s, uint64_t *generation, char **why)
     rl_log_set_level(ns->cfg->log_level);
     *generation = ns->generation;
     rl_snapshot_slot_publish(&s->slot, ns);
+    rl_metrics_config_reload(1);
+    rl_metrics_config_generation(*generation);
     for (int i = 0; i < s->n_workers; i++)
         rl_worker_wake(&s->workers[i]);
     rl_log_info("config reloaded (generation %llu)", (unsigned long long)*generation);
@@ -189,6 +193,7 @@ static int load_initial(rl_server_t *s, const char *path)
         rl_snapshot_release(snap);
         return 2;
     }
+    rl_metrics_config_generation(snap->generation);
     rl_snapshot_slot_publish(&s->slot, snap);
     rl_log_set_level(snap->cfg->log_level);
     return 0;
@@ -239,6 +244,7 @@ int rl_server_run(const char *config_path)
     int rc;
     signal(SIGPIPE, SIG_IGN);
     s->config_path = strdup(config_path);
+    rl_metrics_init(); /* before any worker runs: no thread pays for it on a request */
     rl_snapshot_slot_init(&s->slot);
     if ((rc = load_initial(s, config_path)) != 0) goto out;
     rl_snapshot_t *snap = rl_snapshot_slot_acquire(&s->slot);
