@@ -8,9 +8,12 @@
  * whole burst is back, same as no entry), a quota entry at its expires_ms.
  * Dead entries are reclaimed lazily: every call removes the dead entries of
  * the chain it walks and of the next RECLAIM_STEP buckets of a sweep cursor
- * that cycles through its stripe, and tables halve when mostly empty. A
- * stripe is thus swept whole within nbuckets / RECLAIM_STEP calls, so memory
- * stays proportional to the keys alive in the recent past. */
+ * that cycles through its stripe, then does the same in one other stripe
+ * taken round-robin (if its lock is free), so that stripes no key hashes to
+ * any more are swept too. Tables halve when mostly empty. Every stripe is
+ * thus swept whole within about RL_MEM_STRIPES * nbuckets / RECLAIM_STEP
+ * calls, and memory stays proportional to the keys alive in the recent
+ * past. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,17 @@ static stripe_t *lock_stripe(rl_shared_t *sh, const char *key, size_t key_len, u
 
 _Static_assert(RL_MEM_STRIPES == 64, "lock_stripe takes the top 6 bits of the hash");
 
+/* A reclaim step in the next stripe of the round, unless another thread
+ * holds it. Called with no lock held. */
+static void reclaim_elsewhere(rl_shared_t *sh, uint64_t now_ms)
+{
+    unsigned i = atomic_fetch_add_explicit(&sh->sweep_stripe, 1, memory_order_relaxed) % RL_MEM_STRIPES;
+    stripe_t *s = &sh->stripes[i].s;
+    if (pthread_mutex_trylock(&s->mu) != 0) return;
+    reclaim_step(s, now_ms);
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- operations ---- */
 
 void rl_shared_gcra(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t period_ms,
@@ -146,6 +160,7 @@ void rl_shared_gcra(rl_shared_t *sh, const char *key, size_t key_len, uint64_t l
             rc = -RL_ESHARED_STATE_UNAVAILABLE;
     }
     pthread_mutex_unlock(&s->mu);
+    reclaim_elsewhere(sh, now_ms);
     if (rc < 0) res = (rl_gcra_result_t){.limit = limit};
     if (cb != NULL) cb(ud, rc, &res);
 }
@@ -169,6 +184,7 @@ void rl_shared_quota(rl_shared_t *sh, const char *key, size_t key_len, uint64_t 
             rc = -RL_ESHARED_STATE_UNAVAILABLE;
     }
     pthread_mutex_unlock(&s->mu);
+    reclaim_elsewhere(sh, now_ms);
     if (rc < 0) {
         res = (rl_quota_result_t){.limit = limit};
     } else {
@@ -225,6 +241,7 @@ static rl_shared_t *memory_open(const char *rest, char *err, size_t errlen)
         return NULL;
     }
     randombytes_buf(sh->hash_key, sizeof(sh->hash_key));
+    atomic_init(&sh->sweep_stripe, 0);
     int i = 0;
     for (; i < RL_MEM_STRIPES; i++) {
         stripe_t *s = &sh->stripes[i].s;

@@ -5,6 +5,7 @@
 #define RL_SHARED_MEMORY_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@ struct rl_mem_stripe {
 struct rl_shared {
     struct rl_mem_cache *cache; /* owned: rl_mem_cache_new() in open, freed in close */
     unsigned char hash_key[16]; /* random SipHash key: keys cannot be chosen to collide */
+    atomic_uint sweep_stripe;   /* the stripe the next call also reclaims in */
     union {
         struct rl_mem_stripe s;
         char pad[128]; /* one stripe per cache line pair: no false sharing */
