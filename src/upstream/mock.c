@@ -139,17 +139,39 @@ static int parse_method(pctx_t *c, json_t *v, rl_mock_fixture_t *f)
     return 0;
 }
 
-static int parse_path(pctx_t *c, json_t *v, rl_mock_fixture_t *f)
+/* The router's template rules, plus two the vendors' URLs need: a trailing
+ * '/' ("/api/0/projects/") and a literal suffix after a param
+ * ("/orders/{id}.json"). Both are removed from a copy before the router's
+ * check. */
+static int check_template(pctx_t *c, const char *s)
 {
     rl_err_t e = {0};
+    size_t len = strlen(s), n = 0, segs = 0;
+    char *copy = rl_mock_xstrndup(s, len);
+    if (len > 1 && s[len - 1] == '/') len--;
+    for (size_t i = 0; i < len; i++) {
+        segs += s[i] == '/';
+        copy[n++] = s[i];
+        if (s[i] != '}' || i + 1 >= len || s[i + 1] == '/' || s[i - 1] == '*') continue;
+        size_t end = i + 1;
+        while (end < len && s[end] != '/' && s[end] != '{' && s[end] != '}')
+            end++;
+        if (end == len || s[end] == '/') i = end - 1; /* drop the suffix */
+    }
+    copy[n] = '\0';
+    int rc = rl_router_check_template(copy, &e);
+    free(copy);
+    if (rc != 0) return bad(c, "match.path: %s", e.msg);
+    if (segs > MAX_SEGS) return bad(c, "match.path: more than %d segments", MAX_SEGS);
+    return 0;
+}
+
+static int parse_path(pctx_t *c, json_t *v, rl_mock_fixture_t *f)
+{
     if (!json_is_string(v)) return bad(c, "match.path: required, a path template such as \"/v1/items/{id}\"");
     const char *s = json_string_value(v);
     if (s[0] != '/') return bad(c, "match.path: must start with '/'");
-    if (rl_router_check_template(s, &e) != 0) return bad(c, "match.path: %s", e.msg);
-    size_t segs = 0;
-    for (const char *p = s; *p; p++)
-        segs += *p == '/';
-    if (segs > MAX_SEGS) return bad(c, "match.path: more than %d segments", MAX_SEGS);
+    if (check_template(c, s) < 0) return -RL_EBAD_REQUEST;
     f->path = rl_mock_xstrndup(s, strlen(s));
     return 0;
 }
@@ -460,16 +482,30 @@ int rl_mock_load_dir(rl_mock_set_t *s, const char *dir, rl_err_t *err)
 /* ---- matching ----------------------------------------------------------- */
 
 /* Specificity key of one template match, compared lexicographically: per
- * segment 0 literal, 1 param, then 2 at the end or 3 for a catch-all. */
+ * segment 0 literal, 1 {param}suffix, 2 {param}, then 3 at the end or 4 for
+ * a catch-all. */
 typedef struct spec {
     unsigned char k[MAX_SEGS + 1];
     size_t n;
 } spec_t;
 
+/* One template segment `ts` (tl bytes) against path segment `ps` (pl
+ * bytes); fills the param and returns its key, or -1. */
+static int seg_match(const char *ts, size_t tl, const char *ps, size_t pl, rl_mock_param_t *pr)
+{
+    if (tl == 0 || ts[0] != '{') return pl == tl && memcmp(ps, ts, tl) == 0 ? 0 : -1;
+    const char *cb = memchr(ts, '}', tl);
+    size_t suffix = tl - (size_t)(cb + 1 - ts);
+    if (pl <= suffix || memcmp(ps + pl - suffix, cb + 1, suffix) != 0) return -1;
+    *pr = (rl_mock_param_t){ts + 1, (size_t)(cb - ts) - 1, ps, pl - suffix};
+    return suffix ? 1 : 2;
+}
+
 /* Matches template `t` against path `p` the router's way. */
 static bool tmpl_match(const char *t, const char *p, size_t plen, rl_mock_match_t *m, spec_t *key)
 {
     size_t pi = 1;
+    rl_mock_param_t pr;
     m->n_params = 0;
     key->n = 0;
     if (plen == 0 || p[0] != '/') return false;
@@ -480,28 +516,23 @@ static bool tmpl_match(const char *t, const char *p, size_t plen, rl_mock_match_
         const char *ps = p + pi;
         const char *pe = p_done ? NULL : memchr(ps, '/', plen - pi);
         size_t pl = p_done ? 0 : pe ? (size_t)(pe - ps) : plen - pi;
-        bool param = ts[0] == '{', rest = param && ts[tl - 2] == '*';
-        if (param && m->n_params < RL_MOCK_MAX_PARAMS) {
-            rl_mock_param_t *pr = &m->params[m->n_params++];
-            pr->name = ts + 1;
-            pr->name_len = tl - 2 - rest;
-            pr->value = p_done ? p + plen : ps;
-            pr->value_len = rest ? (p_done ? 0 : plen - pi) : pl;
-        }
-        if (rest) {
-            key->k[key->n++] = 3;
+        if (tl > 2 && ts[0] == '{' && ts[tl - 2] == '*') {
+            pr = (rl_mock_param_t){ts + 1, tl - 3, p_done ? p + plen : ps, p_done ? 0 : plen - pi};
+            if (m->n_params < RL_MOCK_MAX_PARAMS) m->params[m->n_params++] = pr;
+            key->k[key->n++] = 4;
             return true;
         }
-        if (p_done) return false;
-        if (param ? pl == 0 : (pl != tl || memcmp(ps, ts, tl) != 0)) return false;
-        key->k[key->n++] = param;
+        int k = p_done ? -1 : seg_match(ts, tl, ps, pl, &pr);
+        if (k < 0) return false;
+        if (k > 0 && m->n_params < RL_MOCK_MAX_PARAMS) m->params[m->n_params++] = pr;
+        key->k[key->n++] = (unsigned char)k;
         ts = te ? te + 1 : NULL;
         if (pe == NULL)
             p_done = true;
         else
             pi += pl + 1;
     }
-    key->k[key->n++] = 2;
+    key->k[key->n++] = 3;
     return p_done;
 }
 

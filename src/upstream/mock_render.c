@@ -277,7 +277,14 @@ static char *render(const char *t, size_t len, rl_mock_ctx_t *x, const rl_mock_m
             e--;
         size_t before = b.len;
         bool raw = false, quoted = open > t + i && open[-1] == '"' && close + 2 < t + len && close[2] == '"';
-        if (b.len > RL_MOCK_MAX_RENDER || !expand(&b, n, (size_t)(e - n), x, m, vars, &raw)) {
+        const char *bar = memchr(n, '|', (size_t)(e - n)); /* {{body.model|gpt-4o}}: a default */
+        bool ok =
+            b.len <= RL_MOCK_MAX_RENDER && expand(&b, n, (size_t)((bar ? bar : e) - n), x, m, vars, &raw);
+        if (!ok && bar && b.len <= RL_MOCK_MAX_RENDER) {
+            append_escaped(&b, bar + 1, (size_t)(e - bar - 1));
+            ok = true;
+        }
+        if (!ok) {
             b.len = before;
             rl_mock_buf_append(&b, open, (size_t)(close + 2 - open));
             raw = false;

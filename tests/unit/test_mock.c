@@ -200,6 +200,34 @@ static void test_match_method_path(void **state)
     rl_mock_set_clear(&s);
 }
 
+static void test_match_vendor_templates(void **state)
+{
+    (void)state;
+    rl_mock_set_t s = RL_MOCK_SET_INIT;
+    load(&s,
+         "[{\"name\":\"one\",\"match\":{\"path\":\"/orders/"
+         "{id}.json\"},\"response\":{\"body\":\"{{path.id}}\"}},"
+         "{\"name\":\"count\",\"match\":{\"path\":\"/orders/count.json\"},\"response\":{}},"
+         "{\"name\":\"any\",\"match\":{\"path\":\"/orders/{file}\"},\"response\":{}},"
+         "{\"name\":\"slash\",\"match\":{\"path\":\"/api/0/projects/\"},\"response\":{}}]",
+         RL_MOCK_BUILTIN);
+    assert_string_equal(winner(&s, req(RL_M_GET, "/orders/450789469.json", NULL, NULL, NULL)), "one");
+    assert_string_equal(winner(&s, req(RL_M_GET, "/orders/count.json", NULL, NULL, NULL)), "count");
+    assert_string_equal(winner(&s, req(RL_M_GET, "/orders/.json", NULL, NULL, NULL)), "any"); /* empty id */
+    assert_string_equal(winner(&s, req(RL_M_GET, "/orders/12.xml", NULL, NULL, NULL)), "any");
+    assert_string_equal(winner(&s, req(RL_M_GET, "/api/0/projects/", NULL, NULL, NULL)), "slash");
+    assert_string_equal(winner(&s, req(RL_M_GET, "/api/0/projects", NULL, NULL, NULL)), "<none>");
+    rl_mock_response_t out;
+    rl_mock_req_t r = req(RL_M_GET, "/orders/77.json", NULL, NULL, NULL);
+    rl_mock_respond(&s, &r, NULL, &out);
+    assert_string_equal(out.body, "77");
+    rl_mock_response_free(&out);
+    rl_mock_set_clear(&s);
+    load_bad("{\"match\":{\"path\":\"/a/{rest*}.json\"},\"response\":{}}", "match.path");
+    load_bad("{\"match\":{\"path\":\"/a/x{id}\"},\"response\":{}}", "match.path");
+    load_bad("{\"match\":{\"path\":\"/a//b\"},\"response\":{}}", "empty segment");
+}
+
 static void test_match_query(void **state)
 {
     (void)state;
@@ -347,10 +375,11 @@ static void test_respond_templates(void **state)
 
     rl_mock_match_t m = {0};
     r = req(RL_M_GET, "/x", "q=v%20w", "{\"n\":[1,{\"k\":true}]}", NULL);
-    const char *t = "{{ request_id }}|{{query.q}}|{{body.n.1}}|{{body.n.1.k}}|{{nope}}|{{now|{{";
+    const char *t = "{{ request_id "
+                    "}}|{{query.q}}|{{body.n.1}}|{{body.n.1.k}}|{{nope}}|{{x|d\"ef}}|{{query.q|no}}|{{now|{{";
     size_t len;
     char *got = rl_mock_render(t, strlen(t), &r, &m, &vars, &len);
-    assert_string_equal(got, "req-1|v%20w|{\"k\":true}|true|{{nope}}|{{now|{{");
+    assert_string_equal(got, "req-1|v%20w|{\"k\":true}|true|{{nope}}|d\\\"ef|v%20w|{{now|{{");
     assert_int_equal(len, strlen(got));
     free(got);
     rl_mock_set_clear(&s);
@@ -631,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_parse_single_object_and_defaults),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_match_method_path),
+        cmocka_unit_test(test_match_vendor_templates),
         cmocka_unit_test(test_match_query),
         cmocka_unit_test(test_match_body),
         cmocka_unit_test(test_file_beats_builtin),
