@@ -70,8 +70,9 @@ typedef struct rl_breaker_verdict {
 
 /* Initializes `b` closed. threshold >= 1 failures within window_ms open it;
  * it stays open cooldown_ms. Returns 0, or -1 (b unusable, nothing to
- * destroy) for threshold 0 or out of memory. The caller owns `b` and calls
- * rl_breaker_destroy() once no thread uses it. */
+ * destroy) for threshold 0 or out of memory. The caller owns `b` (it holds
+ * a mutex: never copy or move it after init) and calls rl_breaker_destroy()
+ * once no thread uses it. */
 int rl_breaker_init(rl_breaker_t *b, uint32_t threshold, uint64_t window_ms, uint64_t cooldown_ms);
 void rl_breaker_destroy(rl_breaker_t *b);
 
