@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/config_ingress_audit.h"
+#include "config/config_ingress.h"
 #include "config/config_int.h"
 #include "config/envsubst.h"
 
@@ -26,7 +27,7 @@
 
 static const char *const top_keys[] = {"env",    "listen",     "workers",     "tls",
                                        "limits", "secret_key", "admin_token", "log",
-                                       "cors",   "providers",  "routes",      "store",
+                                       "cors",   "providers",  "routes",      "trust_proxy", "auth", "store",
                                        "audit",  NULL};
 
 /* Substitutes ${VAR} in every scalar value (keys are left as written). */
@@ -191,7 +192,8 @@ static void load_origin(rl_cfg_ctx_t *c, const rl_ynode_t *item)
 
 static void load_cors(rl_cfg_ctx_t *c, const rl_ynode_t *n)
 {
-    static const char *const keys[] = {"allow_origins", "allow_credentials", NULL};
+    static const char *const keys[] = {"allow_origins", "allow_credentials", "allow_methods",
+                                       "allow_headers", "expose_headers",    "max_age",       NULL};
     rl_config_t *cfg = c->cfg;
     if (rl_cfg_map(c, n, "cors") != 1) return;
     rl_cfg_check_keys(c, n, "cors", keys);
@@ -222,6 +224,8 @@ static void load_root(rl_cfg_ctx_t *c, const rl_ynode_t *root)
     load_secret(c, root, "admin_token", &cfg->admin_token, &cfg->admin_token_line);
     load_log(c, rl_ytree_get(root, "log"));
     load_cors(c, rl_ytree_get(root, "cors"));
+    rl_cfg_load_cors_more(c, rl_ytree_get(root, "cors"));
+    rl_cfg_load_access(c, root);
     rl_cfg_load_providers(c, rl_ytree_get(root, "providers"));
     rl_cfg_load_routes(c, rl_ytree_get(root, "routes"));
 }
@@ -395,5 +399,6 @@ void rl_config_free(rl_config_t *cfg)
     free(cfg->cors_origins);
     rl_cfg_free_providers(cfg);
     rl_cfg_free_routes(cfg);
+    rl_cfg_free_access(cfg);
     free(cfg);
 }

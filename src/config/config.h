@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cidr.h"
 #include "core/diag.h"
 #include "core/units.h"
 #include "upstream/auth.h"
@@ -60,6 +61,16 @@ typedef struct rl_rename_cfg {
     char *from, *to;
 } rl_rename_cfg_t;
 
+/* ingress: access (config_ingress.c) */
+typedef enum rl_authn_method { RL_AUTHN_NONE = 1, RL_AUTHN_API_KEY, RL_AUTHN_JWT } rl_authn_method_t;
+typedef enum rl_limit_by { RL_LIMIT_BY_CONSUMER = 0, RL_LIMIT_BY_IP } rl_limit_by_t;
+typedef struct rl_limit_cfg {
+    rl_rate_t rate;   /* count 0 = not set */
+    rl_limit_by_t by; /* consumer (the client IP for anonymous requests) or ip */
+    char text[32];    /* as written ("100/min"), for messages */
+} rl_limit_cfg_t;
+struct rl_jwt_cfg; /* policy/jwt.h */
+
 typedef struct rl_route_cfg {
     char *name;               /* unique; default "route-<index>" */
     char *path;               /* match.path: router template */
@@ -68,6 +79,15 @@ typedef struct rl_route_cfg {
     size_t n_targets;
     char *upstream_path; /* upstream.path template; NULL = the request path */
     int line;
+    /* ingress: access (config_ingress.c) */
+    rl_authn_method_t auth[3]; /* `auth` in order; n_auth 0 = anonymous (as [none]) */
+    size_t n_auth;
+    char **scopes; /* every one required of the consumer */
+    size_t n_scopes;
+    rl_cidr_list_t allow_ips;     /* empty = any address */
+    rl_limit_cfg_t *rate_limits; /* `rate_limit`: one or several */
+    size_t n_rate_limits;
+    rl_limit_cfg_t quota; /* rate.calendar 'd' or 'm'; count 0 = none */
     /* response policies (config_policies.c) */
     bool cache;            /* `cache` is set: GET/HEAD answers are cached */
     uint64_t cache_ttl_ms; /* cache.ttl */
@@ -110,6 +130,13 @@ typedef struct rl_config {
     size_t n_providers;
     rl_route_cfg_t *routes;
     size_t n_routes;
+    /* ingress: access (config_ingress.c) */
+    rl_cidr_list_t trust_proxy; /* peers whose X-Forwarded-For is believed */
+    struct rl_jwt_cfg *jwt;     /* auth.jwt; NULL when absent */
+    char *cors_allow_methods;   /* cors.allow_methods joined ("GET, POST"); NULL = the route's methods */
+    char *cors_allow_headers;   /* cors.allow_headers joined; NULL = echo the preflight's request */
+    char *cors_expose_headers;  /* cors.expose_headers joined; NULL = none */
+    uint64_t cors_max_age_s;    /* cors.max_age, default 600 */
     /* Lines the production check points at; 0 when the key is not in the
      * file. cors_origins_line is the line of a "*" item. */
     int secret_key_line, admin_token_line, cors_origins_line, log_level_line;

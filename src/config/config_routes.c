@@ -9,6 +9,7 @@
 
 #include "config/config_auth.h"
 #include "config/config_ingress_audit.h"
+#include "config/config_ingress.h"
 #include "config/config_int.h"
 #include "http/method.h"
 
@@ -19,7 +20,7 @@
 static const char *const provider_keys[] = {"base_url",   "timeout", "retry", "breaker",
                                             "rate_limit", "quota",   "auth",  NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
-static const char *const route_keys[] = {"name", "match", "upstream", "audit", NULL};
+static const char *const route_keys[] = {"name", "match", "upstream", "audit", "auth", "scopes", "allow_ips", "rate_limit", "quota", NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
 static const char *const upstream_keys[] = {"targets", "path", NULL};
 static const char *const target_keys[] = {"provider", "path", NULL};
@@ -208,6 +209,7 @@ static void load_route(rl_cfg_ctx_t *c, const rl_ynode_t *n, size_t index)
     if (r->name == NULL && asprintf(&r->name, "route-%zu", index) < 0) abort();
     load_match(c, r, rl_ytree_get(n, "match"), path);
     load_upstream(c, r, rl_ytree_get(n, "upstream"), path);
+    rl_cfg_load_route_access(c, r, n, path);
     rl_cfg_load_route_audit(c, r, rl_ytree_get(n, "audit"), path);
 }
 
@@ -269,6 +271,7 @@ void rl_cfg_free_routes(rl_config_t *cfg)
         free(r->name);
         free(r->path);
         free(r->upstream_path);
+        rl_cfg_free_route_access(r);
     }
     free(cfg->routes);
 }

@@ -80,6 +80,17 @@ int rl_jwks_parse(const char *json, size_t len, rl_jwt_keyset_t *out, size_t *sk
 void rl_jwt_keyset_add(rl_jwt_keyset_t *ks, rl_jwt_key_t *k);
 void rl_jwt_keyset_free(rl_jwt_keyset_t *ks);
 
+/* `auth.jwt` of relais.yaml (owned by the config; rl_jwt_cfg_free). */
+typedef struct rl_jwt_cfg {
+    char *issuer;         /* NULL = iss not checked */
+    char *audience;       /* NULL = aud not checked */
+    char *jwks_url;       /* NULL = static keys only */
+    uint64_t leeway_ms;   /* default 0 */
+    rl_jwt_keyset_t keys; /* auth.jwt.keys */
+} rl_jwt_cfg_t;
+
+void rl_jwt_cfg_free(rl_jwt_cfg_t *cfg);
+
 /* A parsed but not yet verified token. */
 typedef struct rl_jwt_token {
     rl_jwt_alg_t alg;

@@ -286,3 +286,13 @@ int rl_jwks_parse(const char *json, size_t len, rl_jwt_keyset_t *out, size_t *sk
     json_decref(doc);
     return 0;
 }
+
+void rl_jwt_cfg_free(rl_jwt_cfg_t *cfg)
+{
+    if (cfg == NULL) return;
+    free(cfg->issuer);
+    free(cfg->audience);
+    free(cfg->jwks_url);
+    rl_jwt_keyset_free(&cfg->keys);
+    free(cfg);
+}
