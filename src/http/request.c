@@ -110,3 +110,57 @@ size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
     return strlen(buf);
 }
+
+static rl_ip_t peer_addr(const rl_request_t *r)
+{
+    struct sockaddr_storage ss;
+    rl_ip_t ip = {{0}};
+    h2o_conn_t *conn = r->req->conn;
+    socklen_t sl = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+    if (sl != 0 && ss.ss_family == AF_INET) {
+        ip.b[10] = ip.b[11] = 0xff;
+        memcpy(ip.b + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (sl != 0 && ss.ss_family == AF_INET6) {
+        memcpy(ip.b, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
+    return ip;
+}
+
+/* Every X-Forwarded-For header, joined with "," in order (RFC 9110 §5.3). */
+static h2o_iovec_t forwarded_for(const rl_request_t *r)
+{
+    h2o_iovec_t v = {NULL, 0};
+    const h2o_headers_t *hs = &r->req->headers;
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(hs, H2O_STRLIT("x-forwarded-for"), i)) != -1;) {
+        h2o_iovec_t x = hs->entries[i].value;
+        if (v.base == NULL) {
+            v = x;
+            continue;
+        }
+        char *b = h2o_mem_alloc_pool(&r->req->pool, v.len + x.len + 1);
+        memcpy(b, v.base, v.len);
+        b[v.len] = ',';
+        memcpy(b + v.len + 1, x.base, x.len);
+        v = h2o_iovec_init(b, v.len + x.len + 1);
+    }
+    return v;
+}
+
+const rl_ip_t *rl_request_client_addr(rl_request_t *r)
+{
+    if (r->client_addr_set) return &r->client_addr;
+    rl_ip_t peer = peer_addr(r);
+    const rl_cidr_list_t *trusted = &r->snap->cfg->trust_proxy;
+    r->client_addr = peer;
+    if (trusted->n > 0) {
+        h2o_iovec_t xff = forwarded_for(r);
+        r->client_addr = rl_ip_effective(&peer, xff.base, xff.len, trusted);
+    }
+    r->client_addr_set = true;
+    return &r->client_addr;
+}
+
+size_t rl_request_client_ip_effective(rl_request_t *r, char *buf, size_t cap)
+{
+    return rl_ip_format(rl_request_client_addr(r), buf, cap);
+}

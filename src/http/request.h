@@ -4,6 +4,7 @@
 #ifndef RL_HTTP_REQUEST_H
 #define RL_HTTP_REQUEST_H
 
+#include "core/cidr.h"
 #include "http/worker.h"
 
 struct rl_request {
@@ -23,6 +24,8 @@ struct rl_request {
     size_t n_scopes;
     const char *const *consumer_allow_ips; /* CIDRs attached to the API key; none = any */
     size_t n_consumer_allow_ips;
+    rl_ip_t client_addr; /* effective client address, once client_addr_set (rl_request_client_addr) */
+    bool client_addr_set;
     const rl_provider_cfg_t *provider;
     int upstream_status;
     uint64_t start_ns;
@@ -46,6 +49,14 @@ void rl_request_add_common_headers(rl_request_t *r);
 
 /* The client's address as text ("127.0.0.1", "::1") into buf; length. */
 size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap);
+
+/* The effective client address: the TCP peer, or, when the peer is inside
+ * the config's trust_proxy, the right-most X-Forwarded-For entry that is not
+ * (core/cidr.h: rl_ip_effective). Computed once per request. */
+const rl_ip_t *rl_request_client_addr(rl_request_t *r);
+
+/* The same as text ("203.0.113.5", "2001:db8::1") into buf; length. */
+size_t rl_request_client_ip_effective(rl_request_t *r, char *buf, size_t cap);
 
 /* Finds a request header by lower-case name; NULL if absent. */
 const h2o_header_t *rl_request_header(const h2o_req_t *req, const char *name, size_t len);
