@@ -24,6 +24,9 @@ struct rl_request {
     size_t n_scopes;
     const char *const *consumer_allow_ips; /* CIDRs attached to the API key; none = any */
     size_t n_consumer_allow_ips;
+    uint8_t authn_next;   /* AUTHN step (policy/authn.c): the next route auth method to try */
+    uint8_t authn_flags;  /* AUTHN step: bad credentials seen, JWKS waited for */
+    uint8_t authn_method; /* the rl_authn_method_t that set consumer; 0 = none */
     rl_ip_t client_addr; /* effective client address, once client_addr_set (rl_request_client_addr) */
     bool client_addr_set;
     const rl_provider_cfg_t *provider;
