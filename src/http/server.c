@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "http/worker.h"
+#include "ingress/ingress.h"
 #include "metrics/metrics.h"
 
 static int split_hostport(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
@@ -156,6 +157,7 @@ static void on_sighup(uv_signal_t *h, int signum)
 static void on_drain_timeout(uv_timer_t *t)
 {
     rl_log_warn("shutdown_timeout reached with requests still in flight; exiting");
+    rl_ingress_flush(H2O_STRUCT_FROM_MEMBER(rl_server_t, shutdown_timer, t));
     _exit(0);
 }
 
@@ -256,6 +258,7 @@ int rl_server_run(const char *config_path)
         rc = 1;
     }
     init_control_loop(s);
+    if (rc == 0) rc = rl_ingress_start(s, cfg);
     if (rc == 0) rc = start_workers(s, cfg);
     if (rc == 0)
         rl_log_info("relais %s listening on %s%s (admin %s), %d workers", RELAIS_VERSION, cfg->listen_public,
@@ -265,6 +268,7 @@ int rl_server_run(const char *config_path)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     for (int i = 0; i < s->n_workers; i++)
         uv_thread_join(&s->workers[i].thread);
+    rl_ingress_stop(s); /* the audit queue is written out */
     rl_log_info("shutdown complete");
 out:
     if (rc != 0) rl_snapshot_slot_clear(&s->slot);

@@ -401,7 +401,9 @@ static int start_fetch(rl_oauth2_t *o)
                          .body_len = strlen(o->form),
                          .has_body = 1,
                          .connect_timeout_ms = o->timeout_ms,
-                         .total_timeout_ms = o->timeout_ms};
+                         .total_timeout_ms = o->timeout_ms,
+                         /* asking twice for a token is harmless */
+                         .may_replay = 1};
     o->status = 0;
     o->fetches++;
     return rl_xfer_start(o->client, &req, &cbs, o, &o->xfer);
