@@ -1,0 +1,185 @@
+/* audit.c — audit record hashing and chain verification, see audit.h. */
+#include "ingress/audit.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[in[i] >> 4];
+        out[2 * i + 1] = hx[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void rl_audit_ip_prefix(const char *ip, char *out, size_t cap)
+{
+    unsigned char a[16];
+    char txt[INET6_ADDRSTRLEN];
+    out[0] = '\0';
+    if (ip == NULL || cap < RL_AUDIT_PREFIX_MAX) return;
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        a[3] = 0;
+        inet_ntop(AF_INET, a, txt, sizeof(txt));
+        snprintf(out, cap, "%s/24", txt);
+    } else if (inet_pton(AF_INET6, ip, a) == 1) {
+        memset(a + 6, 0, 10);
+        inet_ntop(AF_INET6, a, txt, sizeof(txt));
+        snprintf(out, cap, "%s/48", txt);
+    }
+}
+
+void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *out)
+{
+    unsigned char md[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, key_len);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ip, ip ? strlen(ip) : 0);
+    crypto_auth_hmacsha256_final(&st, md);
+    to_hex(md, sizeof(md), out);
+}
+
+static void put_str(crypto_hash_sha256_state *c, const char *s)
+{
+    char len[24];
+    if (s == NULL) {
+        crypto_hash_sha256_update(c, (const unsigned char *)"~\n", 2);
+        return;
+    }
+    size_t n = strlen(s);
+    int l = snprintf(len, sizeof(len), "%zu:", n);
+    crypto_hash_sha256_update(c, (const unsigned char *)len, (size_t)l);
+    crypto_hash_sha256_update(c, (const unsigned char *)s, n);
+    crypto_hash_sha256_update(c, (const unsigned char *)"\n", 1);
+}
+
+static void put_int(crypto_hash_sha256_state *c, int64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    put_str(c, num);
+}
+
+void rl_audit_row_hash(const rl_store_audit_row_t *r, char *out)
+{
+    crypto_hash_sha256_state c;
+    unsigned char md[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&c);
+    crypto_hash_sha256_update(&c, (const unsigned char *)"relais-audit-v1\n", 16);
+    put_str(&c, r->prev_hash);
+    put_int(&c, r->ts_ms);
+    put_str(&c, r->request_id);
+    put_str(&c, r->consumer);
+    put_str(&c, r->route);
+    put_str(&c, r->action);
+    put_str(&c, r->resource_type);
+    put_str(&c, r->resource_id);
+    put_str(&c, r->method);
+    put_str(&c, r->path);
+    put_int(&c, r->status);
+    put_str(&c, r->ip_prefix);
+    put_str(&c, r->ip_digest);
+    put_str(&c, r->user_agent);
+    put_str(&c, r->body_sha256);
+    put_int(&c, r->duration_us);
+    crypto_hash_sha256_final(&c, md);
+    to_hex(md, sizeof(md), out);
+}
+
+void rl_audit_chain(rl_store_audit_row_t *row, char *prev_hash)
+{
+    memcpy(row->prev_hash, prev_hash, RL_STORE_HEX_LEN + 1);
+    rl_audit_row_hash(row, row->hash);
+    memcpy(prev_hash, row->hash, RL_STORE_HEX_LEN + 1);
+}
+
+/* ---- verification ---- */
+
+void rl_audit_verify_init(rl_audit_verifier_t *v, const char *start_hash, const char *key, size_t key_len)
+{
+    memset(v, 0, sizeof(*v));
+    snprintf(v->last, sizeof(v->last), "%s", start_hash);
+    v->before[0] = '\0';
+    v->key = key;
+    v->key_len = key_len;
+}
+
+static rl_audit_problem_t report(rl_audit_verifier_t *v, rl_audit_problem_t p, int64_t seq, const char *fmt,
+                                 long long a)
+{
+    v->problem = p;
+    v->problem_seq = seq;
+    snprintf(v->message, sizeof(v->message), fmt, (long long)seq, a);
+    return p;
+}
+
+/* client_ip must be ip_prefix (anonymized) or an address inside it. */
+static bool ip_consistent(const rl_audit_verifier_t *v, const rl_store_audit_row_t *r)
+{
+    char prefix[RL_AUDIT_PREFIX_MAX], digest[RL_STORE_HEX_LEN + 1];
+    const char *ip = r->client_ip ? r->client_ip : "", *want = r->ip_prefix ? r->ip_prefix : "";
+    if (strcmp(ip, want) == 0) return true;
+    rl_audit_ip_prefix(ip, prefix, sizeof(prefix));
+    if (strcmp(prefix, want) != 0) return false;
+    if (v->key == NULL) return true;
+    rl_audit_ip_digest(v->key, v->key_len, ip, digest);
+    return r->ip_digest != NULL && strcmp(digest, r->ip_digest) == 0;
+}
+
+static void accept_row(rl_audit_verifier_t *v, int64_t seq, const char *hash)
+{
+    memcpy(v->before, v->last, sizeof(v->before));
+    snprintf(v->last, sizeof(v->last), "%s", hash);
+    v->last_seq = seq;
+}
+
+rl_audit_problem_t rl_audit_verify_row(rl_audit_verifier_t *v, const rl_store_audit_row_t *r)
+{
+    char h[RL_STORE_HEX_LEN + 1];
+    if (v->problem != RL_AUDIT_FINE) return v->problem;
+    v->rows++;
+    if (v->have_suspect) {
+        /* the suspect's own hash failed: if this row links over it, it was inserted */
+        if (strcmp(r->prev_hash, v->last) == 0)
+            return report(v, RL_AUDIT_INSERTED, v->suspect_seq,
+                          "row %lld was inserted (it is not in the chain)", 0);
+        return report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "row %lld was modified (its hash does not match)",
+                      0);
+    }
+    rl_audit_row_hash(r, h);
+    bool hash_ok = strcmp(h, r->hash) == 0 && ip_consistent(v, r);
+    bool link_ok = strcmp(r->prev_hash, v->last) == 0;
+    if (hash_ok && link_ok) {
+        accept_row(v, r->seq, r->hash);
+        return RL_AUDIT_FINE;
+    }
+    if (!hash_ok) {
+        v->have_suspect = true;
+        v->suspect_seq = r->seq;
+        snprintf(v->suspect_hash, sizeof(v->suspect_hash), "%s", r->hash);
+        return RL_AUDIT_FINE;
+    }
+    /* the row is intact but does not link to the last good one */
+    if (v->last_seq != 0 && v->before[0] && strcmp(r->prev_hash, v->before) == 0)
+        return report(v, RL_AUDIT_INSERTED, v->last_seq, "row %lld was inserted (it is not in the chain)", 0);
+    if (v->last_seq != 0 && r->seq == v->last_seq + 1)
+        return report(v, RL_AUDIT_MODIFIED, v->last_seq,
+                      "row %lld was modified (its hash was rewritten; the next row does not link to it)", 0);
+    if (v->last_seq == 0)
+        return report(v, RL_AUDIT_DELETED, r->seq,
+                      "row %lld: rows before it were deleted (it does not link to the start of the chain)",
+                      0);
+    return report(v, RL_AUDIT_DELETED, r->seq, "row %lld: a row before it was deleted (after row %lld)",
+                  (long long)v->last_seq);
+}
+
+rl_audit_problem_t rl_audit_verify_end(rl_audit_verifier_t *v)
+{
+    if (v->problem == RL_AUDIT_FINE && v->have_suspect)
+        report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "row %lld was modified (its hash does not match)", 0);
+    return v->problem;
+}

@@ -1,0 +1,243 @@
+/* audit_writer.c — the control-thread store writer, see audit_writer.h. */
+#include "ingress/audit_writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "ingress/audit.h"
+#include "policy/auth_apikey.h"
+
+#define TICK_MS 1000
+#define HOUR_MS 3600000ull
+
+typedef struct node {
+    struct node *next;
+    rl_store_audit_row_t row;
+} node_t;
+
+struct rl_audit_writer {
+    rl_store_t *store;
+    rl_audit_writer_cfg_t cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t not_full;
+    node_t *head, **tail; /* the queue, oldest first */
+    size_t len;
+    node_t *failed; /* a batch the store refused, retried first (control thread only) */
+    char chain[RL_STORE_HEX_LEN + 1];
+    uv_async_t async;
+    uv_timer_t tick;
+    uint64_t last_jobs_ms;
+    int closing, closed_handles;
+    rl_audit_writer_stats_t stats;
+};
+
+static int64_t unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
+{
+    node_t *n = malloc(sizeof(*n));
+    if (n == NULL) abort(); /* a record may not be dropped */
+    n->row = *row;
+    n->next = NULL;
+    memset(row, 0, sizeof(*row));
+    pthread_mutex_lock(&w->mu);
+    if (w->len >= w->cfg.queue) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RL_AUDIT_MAX_WAIT_MS / 1000;
+        w->stats.waits++;
+        uv_async_send(&w->async);
+        while (w->len >= w->cfg.queue && !w->closing)
+            if (pthread_cond_timedwait(&w->not_full, &w->mu, &until) == ETIMEDOUT) break;
+        if (w->len >= w->cfg.queue) {
+            w->stats.overflows++;
+            rl_log_warn("audit queue full for %d ms: record queued over audit.queue", RL_AUDIT_MAX_WAIT_MS);
+        }
+    }
+    *w->tail = n;
+    w->tail = &n->next;
+    w->len++;
+    pthread_mutex_unlock(&w->mu);
+    uv_async_send(&w->async);
+}
+
+/* Takes up to RL_AUDIT_BATCH rows out of the queue and wakes waiters. */
+static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
+{
+    pthread_mutex_lock(&w->mu);
+    node_t *first = w->head, *last = NULL, *p = first;
+    *n = 0;
+    while (p && *n < RL_AUDIT_BATCH) {
+        last = p;
+        p = p->next;
+        (*n)++;
+    }
+    if (last) {
+        w->head = p;
+        if (p == NULL) w->tail = &w->head;
+        last->next = NULL;
+        w->len -= *n;
+        pthread_cond_broadcast(&w->not_full);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return *n ? first : NULL;
+}
+
+static void free_nodes(node_t *p)
+{
+    while (p) {
+        node_t *next = p->next;
+        rl_store_audit_row_clear(&p->row);
+        free(p);
+        p = next;
+    }
+}
+
+/* Chains and appends one batch; on failure keeps it (unchained) for retry. */
+static int write_batch(rl_audit_writer_t *w, node_t *batch, size_t n)
+{
+    rl_err_t err;
+    rl_store_audit_row_t *rows = calloc(n, sizeof(*rows));
+    char chain[RL_STORE_HEX_LEN + 1];
+    size_t i = 0;
+    if (rows == NULL) abort();
+    memcpy(chain, w->chain, sizeof(chain));
+    for (node_t *p = batch; p; p = p->next) {
+        rows[i] = p->row;
+        rl_audit_chain(&rows[i++], chain);
+    }
+    int rc = rl_store_audit_append(w->store, rows, n, &err);
+    free(rows); /* the strings stay owned by the nodes */
+    if (rc != 0) {
+        w->stats.failures++;
+        rl_log_error("audit: cannot write %zu records (kept, retried in 1 s): %s", n, err.msg);
+        w->failed = batch;
+        return -1;
+    }
+    memcpy(w->chain, chain, sizeof(chain));
+    w->stats.written += n;
+    free_nodes(batch);
+    return 0;
+}
+
+size_t rl_audit_writer_flush(rl_audit_writer_t *w)
+{
+    size_t total = 0, n = 0;
+    if (w->failed) {
+        node_t *b = w->failed;
+        for (node_t *p = b; p; p = p->next)
+            n++;
+        w->failed = NULL;
+        if (write_batch(w, b, n) != 0) return 0;
+        total += n;
+    }
+    node_t *batch;
+    while ((batch = take_batch(w, &n)) != NULL) {
+        if (write_batch(w, batch, n) != 0) break;
+        total += n;
+    }
+    return total;
+}
+
+void rl_audit_writer_run_jobs(rl_audit_writer_t *w, int64_t now_ms)
+{
+    rl_err_t err;
+    int n = rl_store_audit_anonymize(w->store, now_ms - (int64_t)w->cfg.anonymize_after_ms, &err);
+    if (n < 0)
+        rl_log_error("audit: anonymize job failed: %s", err.msg);
+    else if (n > 0)
+        rl_log_info("audit: anonymized the client IP of %d records", n);
+    n = rl_store_audit_expire(w->store, now_ms - (int64_t)w->cfg.retention_ms, &err);
+    if (n < 0)
+        rl_log_error("audit: retention job failed: %s", err.msg);
+    else if (n > 0)
+        rl_log_info("audit: deleted %d records past retention", n);
+}
+
+static void on_async(uv_async_t *a)
+{
+    rl_audit_writer_flush(a->data);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    rl_audit_writer_t *w = t->data;
+    int64_t now = unix_ms();
+    rl_audit_writer_flush(w);
+    rl_auth_apikey_flush_uses(w->store);
+    if ((uint64_t)now - w->last_jobs_ms >= w->cfg.jobs_interval_ms) {
+        w->last_jobs_ms = (uint64_t)now;
+        rl_audit_writer_run_jobs(w, now);
+    }
+}
+
+int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_writer_cfg_t *cfg,
+                          rl_audit_writer_t **out, rl_err_t *err)
+{
+    rl_audit_writer_t *w = calloc(1, sizeof(*w));
+    int rc;
+    *out = NULL;
+    if (w == NULL) return rl_err_set(err, RL_EINTERNAL, "out of memory");
+    if ((rc = rl_store_audit_tail(store, w->chain, err)) != 0) {
+        free(w);
+        return rc;
+    }
+    w->store = store;
+    w->cfg = *cfg;
+    if (w->cfg.queue == 0) w->cfg.queue = 1;
+    if (w->cfg.jobs_interval_ms == 0) w->cfg.jobs_interval_ms = HOUR_MS;
+    w->tail = &w->head;
+    /* the first jobs run one tick after start, then every interval */
+    w->last_jobs_ms = (uint64_t)unix_ms() - w->cfg.jobs_interval_ms;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->not_full, NULL);
+    uv_async_init(loop, &w->async, on_async);
+    w->async.data = w;
+    uv_unref((uv_handle_t *)&w->async);
+    uv_timer_init(loop, &w->tick);
+    w->tick.data = w;
+    uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
+    uv_unref((uv_handle_t *)&w->tick);
+    *out = w;
+    return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    rl_audit_writer_t *w = h->data;
+    if (++w->closed_handles < 2) return;
+    free_nodes(w->head);
+    free_nodes(w->failed);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->not_full);
+    free(w);
+}
+
+void rl_audit_writer_stop(rl_audit_writer_t *w)
+{
+    if (w == NULL) return;
+    rl_audit_writer_flush(w);
+    rl_auth_apikey_flush_uses(w->store);
+    pthread_mutex_lock(&w->mu);
+    w->closing = 1;
+    pthread_cond_broadcast(&w->not_full);
+    pthread_mutex_unlock(&w->mu);
+    uv_close((uv_handle_t *)&w->async, on_closed);
+    uv_close((uv_handle_t *)&w->tick, on_closed);
+}
+
+void rl_audit_writer_stats(rl_audit_writer_t *w, rl_audit_writer_stats_t *out)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->mu);
+}
