@@ -14,7 +14,9 @@
 
 #include "http/envelope.h"
 #include "policy/response.h"
+#include "upstream/auth_apply.h"
 #include "upstream/chain.h"
+#include "upstream/provider_state.h"
 
 #define PENDING_MAX (256 * 1024)
 #define MAX_FWD_HEADERS 128
@@ -285,6 +287,42 @@ int rl_proxy_may_replay(const h2o_req_t *req)
     return h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1) >= 0;
 }
 
+/* The provider's outbound credentials (upstream/auth_apply.h): headers of
+ * the same name from the client are dropped, relais' own are added; an
+ * api_key in the query rewrites the URL. Returns 0, or -1 (nothing usable:
+ * the error never names a credential). */
+static int add_credentials(rl_request_t *r, const rl_provider_cfg_t *p, char **url, rl_hdr_t *hdrs, size_t *n,
+                           rl_auth_out_t *ao)
+{
+    h2o_req_t *req = r->req;
+    if (p->auth.type == RL_AUTH_NONE || p->auth.type == RL_AUTH_MTLS) return 0;
+    rl_auth_req_t ar = {
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .url = *url,
+        .headers = hdrs,
+        .n_headers = *n,
+        .body = req->entity.base,
+        .body_len = req->entity.len,
+        .now_ms = rl_wall_ms(),
+        .token = r->outbound_token,
+        .token_len = r->outbound_token ? strlen(r->outbound_token) : 0,
+    };
+    rl_err_t err;
+    if (rl_auth_apply(&p->auth, &ar, ao, &err) < 0) {
+        rl_log_warn("provider %s: %s", p->name, err.msg);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!rl_auth_out_replaces(ao, hdrs[i].name, hdrs[i].name_len)) hdrs[k++] = hdrs[i];
+    for (size_t i = 0; i < ao->n_hdrs; i++)
+        hdrs[k++] = ao->hdrs[i];
+    *n = k;
+    if (ao->url) *url = h2o_strdup(&req->pool, ao->url, SIZE_MAX).base;
+    return 0;
+}
+
 /* base_url + path (template-expanded or the request's) + query. */
 static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl,
                        const rl_route_match_t *m)
@@ -327,20 +365,34 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     px->gen.proceed = on_proceed;
     uint64_t total = p->total_timeout_ms;
     if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
+    size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS);
+    rl_auth_out_t ao = {0};
+    if (add_credentials(r, p, &url, hdrs, &n_hdrs, &ao) != 0) {
+        rl_auth_out_free(&ao);
+        proxy_free(px);
+        r->proxy = NULL;
+        rl_respond_error(r, RL_EINTERNAL, NULL, "the credentials of provider '%s' could not be applied",
+                         p->name);
+        return;
+    }
     rl_xfer_req_t xr = {
         .url = url,
         .method = req->method.base,
         .method_len = req->method.len,
         .headers = hdrs,
-        .n_headers = build_headers(r, hdrs, MAX_FWD_HEADERS),
+        .n_headers = n_hdrs,
         .body = req->entity.base,
         .body_len = req->entity.len,
         .has_body = req->entity.base != NULL,
         .connect_timeout_ms = p->connect_timeout_ms,
         .total_timeout_ms = total,
         .may_replay = rl_proxy_may_replay(req),
+        .tls_cert = p->auth.type == RL_AUTH_MTLS ? p->auth.mtls.cert : NULL,
+        .tls_key = p->auth.type == RL_AUTH_MTLS ? p->auth.mtls.key : NULL,
     };
-    if (rl_xfer_start(r->w->client, &xr, &proxy_cbs, px, &px->xfer) != 0) {
+    int started = rl_xfer_start(r->w->client, &xr, &proxy_cbs, px, &px->xfer);
+    rl_auth_out_free(&ao); /* the transfer has its own copy of the request */
+    if (started != 0) {
         proxy_free(px);
         rl_respond_error(r, RL_EINTERNAL, NULL, "could not start the upstream request");
         return;

@@ -9,6 +9,7 @@
 #include "metrics/metrics.h"
 #include "policy/policy.h"
 #include "upstream/chain.h"
+#include "upstream/mock_attempt.h"
 
 /* Admin-listener requests (scrapes, reloads) are not gateway traffic: they
  * stay out of the request metrics. */
@@ -22,6 +23,7 @@ static void on_dispose(void *p)
     rl_request_t *r = p;
     h2o_req_t *req = r->req;
     if (r->proxy != NULL) rl_proxy_detach(r->proxy);
+    if (r->mock != NULL) rl_mock_attempt_detach(r->mock);
     if (r->chain != NULL) rl_chain_detach(r->chain);
     if (r->reload_job != NULL) r->reload_job->r = NULL;
     rl_access_rec_t rec = {

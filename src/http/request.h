@@ -27,15 +27,17 @@ struct rl_request {
     uint8_t authn_next;   /* AUTHN step (policy/authn.c): the next route auth method to try */
     uint8_t authn_flags;  /* AUTHN step: bad credentials seen, JWKS waited for */
     uint8_t authn_method; /* the rl_authn_method_t that set consumer; 0 = none */
-    rl_ip_t client_addr; /* effective client address, once client_addr_set (rl_request_client_addr) */
+    rl_ip_t client_addr;  /* effective client address, once client_addr_set (rl_request_client_addr) */
     bool client_addr_set;
     const rl_provider_cfg_t *provider;
     int upstream_status;
     uint64_t start_ns;
-    struct rl_proxy *proxy;      /* set while a proxied exchange runs */
-    struct rl_chain *chain;      /* the UPSTREAM step's state (upstream/chain.h) */
-    rl_reload_job_t *reload_job; /* set while a reload is pending */
-    struct rl_resp_state *resp;  /* response policies' state (policy/resp_state.h); NULL = none yet */
+    struct rl_proxy *proxy;       /* set while a proxied exchange runs */
+    struct rl_chain *chain;       /* the UPSTREAM step's state (upstream/chain.h) */
+    const char *outbound_token;   /* oauth2 access token for the current provider, or NULL */
+    struct rl_mock_attempt *mock; /* set while a mocked attempt runs (upstream/mock_attempt.h) */
+    rl_reload_job_t *reload_job;  /* set while a reload is pending */
+    struct rl_resp_state *resp;   /* response policies' state (policy/resp_state.h); NULL = none yet */
 };
 
 /* Creates the state for `req` on worker `w`: takes a snapshot reference,

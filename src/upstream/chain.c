@@ -200,6 +200,13 @@ static bool can_retry(const rl_chain_t *ch, rl_errcode_t code, int status)
            rl_proxy_may_replay(ch->r->req);
 }
 
+/* … and within the wait the provider asked for, if it did? */
+static bool will_retry(const rl_chain_t *ch, rl_errcode_t code, int status)
+{
+    return can_retry(ch, code, status) &&
+           (ch->retry_after_ms < 0 || (uint64_t)ch->retry_after_ms <= cur_provider(ch)->retry.max_ms);
+}
+
 /* ---- one target ---- */
 
 static void start_attempt(rl_chain_t *ch)
@@ -298,11 +305,11 @@ int rl_chain_attempt_head(rl_request_t *r, int status, const rl_hdr_t *hdrs, siz
 {
     rl_chain_t *ch = r->chain;
     if (status < 500 && status != 429) goto commit;
-    bool last = ch->target + 1 >= n_targets(ch);
-    if (last && n_targets(ch) == 1 && !can_retry(ch, RL_EUPSTREAM_ERROR, status)) goto commit;
     for (size_t i = 0; i < n; i++)
         if (hdrs[i].name_len == 11 && strncasecmp(hdrs[i].name, "retry-after", 11) == 0)
             ch->retry_after_ms = rl_retry_after_parse(hdrs[i].value, hdrs[i].value_len, rl_wall_ms());
+    /* Alone, a target's last answer goes to the client as it is. */
+    if (n_targets(ch) == 1 && !will_retry(ch, RL_EUPSTREAM_ERROR, status)) goto commit;
     return 0;
 commit:
     ch->committed = true;
@@ -321,9 +328,7 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
     o->status = status;
     if (ch->retry_after_ms > 0) o->retry_after_ms = (uint64_t)ch->retry_after_ms;
     rl_log_debug("provider %s attempt %u failed: %s", p->name, o->tries, detail);
-    bool retry = can_retry(ch, code, status) &&
-                 (ch->retry_after_ms < 0 || (uint64_t)ch->retry_after_ms <= p->retry.max_ms);
-    if (!retry) {
+    if (!will_retry(ch, code, status)) {
         next_target(ch);
         return;
     }

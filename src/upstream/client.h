@@ -39,6 +39,9 @@ typedef struct rl_xfer_req {
      * for idempotent requests: a server that crashed after acting on a POST
      * must not see it twice. */
     int may_replay;
+    /* TLS client certificate and key files (PEM) for mutual TLS, or NULL.
+     * Only https:// (libcurl) transfers use them. */
+    const char *tls_cert, *tls_key;
 } rl_xfer_req_t;
 
 enum { RL_XFER_CONTINUE = 0, RL_XFER_PAUSE = 1, RL_XFER_ABORT = 2 };

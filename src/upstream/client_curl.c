@@ -355,6 +355,8 @@ static int curl_start(void *impl, const rl_xfer_req_t *req, const rl_xfer_cbs_t 
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)req->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->total_timeout_ms);
+    if (req->tls_cert) curl_easy_setopt(e, CURLOPT_SSLCERT, req->tls_cert);
+    if (req->tls_key) curl_easy_setopt(e, CURLOPT_SSLKEY, req->tls_key);
     set_method(x, req);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) goto fail;
     x->running = 1;
