@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "config/snapshot.h"
 #include "core/log.h"
 #include "http/server.h"
@@ -15,6 +16,12 @@ static const char usage[] =
     "  serve [-c FILE]                  run the gateway (default FILE: relais.yaml)\n"
     "  check [-c FILE] [--mode production] [--strict]\n"
     "                                   validate the config; print each problem as file:line: message\n"
+    "  keys create -c FILE --name NAME [--scopes a,b] [--allow-ips CIDR,...] [--expires 30d]\n"
+    "                                   create an API key; prints the key once, alone on the first line\n"
+    "  keys list|rotate ID [--grace 7d]|revoke ID [-c FILE]\n"
+    "                                   list, rotate (old secret works during the grace) or revoke keys\n"
+    "  migrate [-c FILE]                apply the store's schema migrations\n"
+    "  audit verify [-c FILE]           check the audit hash chain; exit 1 naming the first bad row\n"
     "  version                          print the version\n"
     "  help                             this text\n"
     "\n"
@@ -91,6 +98,9 @@ int main(int argc, char **argv)
         printf("relais %s\n", RELAIS_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "keys") == 0) return rl_cli_keys(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate") == 0) return rl_cli_migrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "audit") == 0) return rl_cli_audit(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0) {
         fprintf(stderr, "relais: unknown command '%s'\n\n%s", cmd, usage);
         return 2;

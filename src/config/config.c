@@ -25,10 +25,9 @@
 #define SEC 1000ull
 #define HOUR (3600ull * SEC)
 
-static const char *const top_keys[] = {"env",    "listen",     "workers",     "tls",
-                                       "limits", "secret_key", "admin_token", "log",
-                                       "cors",   "providers",  "routes",      "trust_proxy", "auth", "store",
-                                       "audit",  NULL};
+static const char *const top_keys[] = {"env",        "listen",      "workers", "tls",   "limits",
+                                       "secret_key", "admin_token", "log",     "cors",  "mode", "providers",
+                                       "routes",     "trust_proxy", "auth", "store",       "audit",   "cache", NULL};
 
 /* Substitutes ${VAR} in every scalar value (keys are left as written). */
 static void subst_tree(rl_cfg_ctx_t *c, rl_ynode_t *n)
@@ -226,8 +225,10 @@ static void load_root(rl_cfg_ctx_t *c, const rl_ynode_t *root)
     load_cors(c, rl_ytree_get(root, "cors"));
     rl_cfg_load_cors_more(c, rl_ytree_get(root, "cors"));
     rl_cfg_load_access(c, root);
+    rl_cfg_load_mode(c, rl_ytree_get(root, "mode"));
     rl_cfg_load_providers(c, rl_ytree_get(root, "providers"));
     rl_cfg_load_routes(c, rl_ytree_get(root, "routes"));
+    rl_cfg_load_cache(c, rl_ytree_get(root, "cache"));
 }
 
 /* RELAIS_ENV and RELAIS_LISTEN win over the file when set and not empty. */
@@ -264,6 +265,7 @@ static rl_config_t *config_new(const char *file)
     cfg->request_timeout_ms = 60 * SEC;
     cfg->shutdown_timeout_ms = 10 * SEC;
     cfg->log_level = RL_LOG_INFO;
+    cfg->cache_max_memory = 64 * MIB;
     return cfg;
 }
 
@@ -296,6 +298,7 @@ static int load(const char *name, const char *base_dir, const char *buf, size_t 
         load_root(&c, root);
         rl_cfg_load_ingress(&c, root);
         apply_overrides(&c);
+        rl_cfg_mode_override(&c);
     }
     rl_ytree_free(root);
     if (cfg->listen_public == NULL) cfg->listen_public = rl_cfg_xstrdup("127.0.0.1:8080");

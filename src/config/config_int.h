@@ -76,6 +76,21 @@ void rl_cfg_free_routes(rl_config_t *cfg);
 void rl_cfg_resilience_defaults(rl_provider_cfg_t *p);
 void rl_cfg_load_resilience(rl_cfg_ctx_t *c, const rl_ynode_t *map, const char *path, rl_provider_cfg_t *p);
 
+/* Presets, mode, mock, health (config_provider_ext.c): the provider keys
+ * preset, domain, mode, health and mock, read before base_url (a preset
+ * fills it); freeing them; the top-level `mode` and RELAIS_MODE. */
+void rl_cfg_load_provider_ext(rl_cfg_ctx_t *c, const rl_ynode_t *map, const char *path, rl_provider_cfg_t *p);
+void rl_cfg_free_provider_ext(rl_provider_cfg_t *p);
+void rl_cfg_load_mode(rl_cfg_ctx_t *c, const rl_ynode_t *n);
+void rl_cfg_mode_override(rl_cfg_ctx_t *c);
+
+/* Response policies (config_policies.c): the route keys cache, fields,
+ * deprecation and rename, called by the route loader; the top-level `cache`;
+ * freeing a route's share. */
+void rl_cfg_load_route_policies(rl_cfg_ctx_t *c, rl_route_cfg_t *r, const rl_ynode_t *route, const char *path);
+void rl_cfg_load_cache(rl_cfg_ctx_t *c, const rl_ynode_t *n);
+void rl_cfg_free_route_policies(rl_route_cfg_t *r);
+
 /* malloc that never returns NULL. */
 void *rl_cfg_xcalloc(size_t n, size_t size);
 char *rl_cfg_xstrdup(const char *s);

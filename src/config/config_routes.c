@@ -17,10 +17,12 @@
 #define DAY (86400ull * SEC)
 #define MAX_NAME 64
 
-static const char *const provider_keys[] = {"base_url",   "timeout", "retry", "breaker",
-                                            "rate_limit", "quota",   "auth",  NULL};
+static const char *const provider_keys[] = {"base_url", "timeout", "retry",  "breaker", "rate_limit",
+                                            "quota",    "auth",    "preset", "domain",  "mode",
+                                            "health",   "mock",    NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
-static const char *const route_keys[] = {"name", "match", "upstream", "audit", "auth", "scopes", "allow_ips", "rate_limit", "quota", NULL};
+static const char *const route_keys[] = {"name",   "match",       "upstream", "audit", "cache",
+                                         "fields", "deprecation", "rename",   "auth", "scopes", "allow_ips", "rate_limit", "quota", NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
 static const char *const upstream_keys[] = {"targets", "path", NULL};
 static const char *const target_keys[] = {"provider", "path", NULL};
@@ -38,11 +40,11 @@ static void load_base_url(rl_cfg_ctx_t *c, rl_provider_cfg_t *p, const rl_ynode_
     size_t origin_len;
     snprintf(key, sizeof(key), "%s.base_url", path);
     int rc = rl_cfg_str(c, n, key, &p->base_url);
-    if (rc == 0) rl_cfg_missing(c, map->line, n, key);
-    if (rc != 1) return;
+    if (rc == 0 && p->base_url == NULL) rl_cfg_missing(c, map->line, n, key); /* else a preset's */
+    if (rc < 0 || p->base_url == NULL) return;
     const char *why = rl_cfg_url_check(p->base_url, &origin_len);
     if (why) {
-        rl_cfg_error(c, n->line, "%s: invalid URL '%.64s': %s", key, p->base_url, why);
+        rl_cfg_error(c, rc == 1 ? n->line : map->line, "%s: invalid URL '%.64s': %s", key, p->base_url, why);
         return;
     }
     size_t len = strlen(p->base_url);
@@ -80,6 +82,7 @@ static void load_provider(rl_cfg_ctx_t *c, const rl_ypair_t *pair)
     if (rc == 0) rl_cfg_error(c, pair->line, "%s.base_url is required", path);
     if (rc != 1) return;
     rl_cfg_check_keys(c, n, path, provider_keys);
+    rl_cfg_load_provider_ext(c, n, path, p);
     load_base_url(c, p, n, path);
     load_timeouts(c, p, rl_ytree_get(n, "timeout"), path);
     rl_cfg_load_resilience(c, n, path, p);
@@ -210,6 +213,7 @@ static void load_route(rl_cfg_ctx_t *c, const rl_ynode_t *n, size_t index)
     load_match(c, r, rl_ytree_get(n, "match"), path);
     load_upstream(c, r, rl_ytree_get(n, "upstream"), path);
     rl_cfg_load_route_access(c, r, n, path);
+    rl_cfg_load_route_policies(c, r, n, path);
     rl_cfg_load_route_audit(c, r, rl_ytree_get(n, "audit"), path);
 }
 
@@ -255,6 +259,7 @@ void rl_cfg_free_providers(rl_config_t *cfg)
         free(cfg->providers[i].name);
         rl_auth_cfg_free(&cfg->providers[i].auth);
         free(cfg->providers[i].base_url);
+        rl_cfg_free_provider_ext(&cfg->providers[i]);
     }
     free(cfg->providers);
 }
@@ -272,6 +277,7 @@ void rl_cfg_free_routes(rl_config_t *cfg)
         free(r->path);
         free(r->upstream_path);
         rl_cfg_free_route_access(r);
+        rl_cfg_free_route_policies(r);
     }
     free(cfg->routes);
 }

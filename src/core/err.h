@@ -24,7 +24,8 @@
     XX(ALL_PROVIDERS_FAILED, "all_providers_failed", 502)                                                    \
     XX(CIRCUIT_OPEN, "circuit_open", 503)                                                                    \
     XX(SHARED_STATE_UNAVAILABLE, "shared_state_unavailable", 503)                                            \
-    XX(UPSTREAM_TIMEOUT, "upstream_timeout", 504)
+    XX(UPSTREAM_TIMEOUT, "upstream_timeout", 504)                                                            \
+    XX(GONE, "gone", 410)
 
 /* Negative so that functions can return 0 for success and -RL_E… never
  * collides with a count. RL_EOK is 0. */

@@ -37,7 +37,7 @@ size_t rl_centry_size(const rl_centry_t *e)
 void rl_centry_encode(const rl_centry_t *e, char *o)
 {
     memcpy(o, "RLC1", 4);
-    o = put(o + 4, (uint64_t)e->status, 2);
+    o = put(o + 4, (uint64_t)e->status | (e->own_etag ? 0x8000u : 0), 2);
     o = put(o, e->n_headers, 2);
     o = put(o, e->stored_ms, 8);
     o = put(o, e->etag_len, 2);
@@ -57,7 +57,9 @@ void rl_centry_encode(const rl_centry_t *e, char *o)
 int rl_centry_decode(const char *p, size_t len, rl_centry_t *e, rl_centry_hdr_t *hdrs, size_t cap)
 {
     if (len < FIXED || memcmp(p, "RLC1", 4) != 0) return -1;
-    *e = (rl_centry_t){.status = (int)get(p + 4, 2), .stored_ms = get(p + 8, 8)};
+    uint64_t status = get(p + 4, 2);
+    *e = (rl_centry_t){
+        .status = (int)(status & 0x7fff), .own_etag = (status & 0x8000) != 0, .stored_ms = get(p + 8, 8)};
     size_t n = get(p + 6, 2), etag_len = get(p + 16, 2), body_len = get(p + 18, 4), off = FIXED;
     if (n > cap) return -1;
     for (size_t i = 0; i < n; i++) {

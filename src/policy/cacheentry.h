@@ -1,12 +1,14 @@
 /* cacheentry.h — one cached response as bytes, the value stored through
  * shared/shared.h: status, headers, entity-tag, time stored, body. Pure.
  *
- * Layout (little-endian): "RLC1", u16 status, u16 n_headers, u64 stored_ms,
+ * Layout (little-endian): "RLC1", u16 status (| 0x8000 when the tag is
+ * relais' own rather than the upstream's), u16 n_headers, u64 stored_ms,
  * u16 etag_len, u32 body_len, then per header u16 name_len, u32 value_len,
  * name, value; then the tag, then the body. */
 #ifndef RL_POLICY_CACHEENTRY_H
 #define RL_POLICY_CACHEENTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +25,7 @@ typedef struct rl_centry {
     int status;
     uint64_t stored_ms;
     const char *etag; /* NULL when none */
+    bool own_etag;    /* computed by relais (the upstream sent none) */
     size_t etag_len;
     const rl_centry_hdr_t *headers;
     size_t n_headers;

@@ -1,0 +1,276 @@
+"""Response cache (route `cache`): a hit never reaches the upstream (counted),
+X-Relais-Cache HIT/MISS, normalized query, vary headers, invalidation after a
+successful write (path and parent collection), Cache-Control no-store /
+private, Set-Cookie and 5xx never cached, no leak between callers, HEAD from
+the GET entry, ttl expiry, and the memory bound."""
+
+import json
+import time
+
+from harness import httpclient
+from harness.upstream import Resp
+
+ITEM = b'{"id": 42, "name": "widget", "price": 12.5}'
+
+
+def cfg(inst, upstream, **cache):
+    c = {"ttl": "60s", **cache}
+    return inst.config(upstream.url, routes=[
+        {"name": "items", "match": {"path": "/v1/items/{id}", "methods": ["GET", "PUT", "PATCH", "DELETE"]},
+         "upstream": {"targets": ["backend"], "path": "/internal/items/{id}"}, "cache": c},
+        {"name": "list", "match": {"path": "/v1/items", "methods": ["GET", "POST"]},
+         "upstream": {"targets": ["backend"], "path": "/internal/items"}, "cache": c},
+        {"name": "plain", "match": {"path": "/v1/plain"}, "upstream": {"targets": ["backend"]}},
+    ])
+
+
+def make(relais_factory, upstream, **cache):
+    return relais_factory(cfg=lambda inst: cfg(inst, upstream, **cache))
+
+
+def counting(upstream, path, body=ITEM, headers=None, status=200):
+    """Answers `path` with a body that carries a counter, so that a test can
+    tell which upstream answer it got."""
+    n = {"count": 0}
+
+    def handler(req):
+        n["count"] += 1
+        h = [("Content-Type", "application/json")] + list(headers or [])
+        return Resp(status, headers=h, body=body.replace(b"}", b', "n": %d}' % n["count"], 1))
+
+    upstream.on(path, handler)
+    return n
+
+
+def get(inst, target, headers=None, method="GET"):
+    return httpclient.request(inst.public_port, method, target, headers=headers)
+
+
+def test_hit_does_not_reach_upstream(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42")
+    inst = make(relais_factory, upstream)
+    r1 = get(inst, "/v1/items/42")
+    assert r1.status == 200
+    assert r1.header("X-Relais-Cache") == "MISS"
+    r2 = get(inst, "/v1/items/42")
+    assert r2.status == 200
+    assert r2.header("X-Relais-Cache") == "HIT"
+    assert r2.body == r1.body
+    assert json.loads(r2.body)["n"] == 1
+    assert r2.header("Content-Type") == "application/json"
+    assert r2.header("ETag") == r1.header("ETag") and r1.header("ETag")
+    assert r2.header("X-Request-Id") and r2.header("X-Request-Id") != r1.header("X-Request-Id")
+    assert r2.header("Age") is not None
+    assert n["count"] == 1
+    assert len(upstream.requests) == 1
+    # a route without cache has no X-Relais-Cache
+    assert get(inst, "/v1/plain").header("X-Relais-Cache") is None
+
+
+def test_query_is_normalized_and_part_of_the_key(relais_factory, upstream):
+    n = counting(upstream, "/internal/items")
+    inst = make(relais_factory, upstream)
+    assert get(inst, "/v1/items?b=2&a=1").header("X-Relais-Cache") == "MISS"
+    assert get(inst, "/v1/items?a=1&b=2").header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items?a=1&b=3").header("X-Relais-Cache") == "MISS"
+    assert n["count"] == 2
+    # the upstream got the query as the client sent it
+    assert upstream.requests[0].target == "/internal/items?b=2&a=1"
+
+
+def test_head_is_answered_from_the_get_entry(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42")
+    inst = make(relais_factory, upstream)
+    body = get(inst, "/v1/items/42").body
+    r = get(inst, "/v1/items/42", method="HEAD")
+    assert r.status == 200
+    assert r.header("X-Relais-Cache") == "HIT"
+    assert r.header("Content-Length") == str(len(body))
+    assert r.body == b""
+    assert n["count"] == 1
+
+
+def test_invalidation_after_put(relais_factory, upstream):
+    n_item = counting(upstream, "/internal/items/42")
+    n_list = counting(upstream, "/internal/items", body=b'{"data": []}')
+    upstream.on("/internal/items/7", Resp(200, headers=[("Content-Type", "application/json")], body=b'{"id":7}'))
+    inst = make(relais_factory, upstream)
+    for _ in range(2):
+        get(inst, "/v1/items/42")
+        get(inst, "/v1/items")
+        get(inst, "/v1/items/7")
+    assert n_item["count"] == 1 and n_list["count"] == 1
+    put = httpclient.request(inst.public_port, "PUT", "/v1/items/42", body=b'{"name": "new"}',
+                             headers=[("Content-Type", "application/json")])
+    assert put.status == 200
+    r = get(inst, "/v1/items/42")
+    assert r.header("X-Relais-Cache") == "MISS"
+    assert json.loads(r.body)["n"] == 3  # the PUT itself was the second upstream call on this path
+    assert get(inst, "/v1/items").header("X-Relais-Cache") == "MISS"  # the parent collection too
+    assert get(inst, "/v1/items/7").header("X-Relais-Cache") == "HIT"  # a sibling is untouched
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "HIT"
+
+
+def test_failed_write_does_not_invalidate(relais_factory, upstream):
+    calls = {"get": 0}
+
+    def handler(req):
+        if req.method == "GET":
+            calls["get"] += 1
+            return Resp(200, headers=[("Content-Type", "application/json")], body=b'{"id":42}')
+        return Resp(409, headers=[("Content-Type", "application/json")], body=b'{"error":"conflict"}')
+
+    upstream.on("/internal/items/42", handler)
+    inst = make(relais_factory, upstream)
+    get(inst, "/v1/items/42")
+    assert httpclient.request(inst.public_port, "DELETE", "/v1/items/42").status == 409
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "HIT"
+    assert calls["get"] == 1
+
+
+def test_post_invalidates_the_collection(relais_factory, upstream):
+    n_list = counting(upstream, "/internal/items", body=b'{"data": []}')
+    inst = make(relais_factory, upstream)
+    get(inst, "/v1/items")
+    assert get(inst, "/v1/items").header("X-Relais-Cache") == "HIT"
+    assert httpclient.request(inst.public_port, "POST", "/v1/items", body=b"{}").status == 200
+    assert get(inst, "/v1/items").header("X-Relais-Cache") == "MISS"
+    assert n_list["count"] == 3
+
+
+def test_no_store_private_set_cookie_and_5xx_are_not_cached(relais_factory, upstream):
+    cases = {
+        "/internal/items/1": Resp(200, headers=[("Cache-Control", "no-store")], body=b"a"),
+        "/internal/items/2": Resp(200, headers=[("Cache-Control", "private, max-age=60")], body=b"b"),
+        "/internal/items/3": Resp(200, headers=[("Set-Cookie", "sid=abc")], body=b"c"),
+        "/internal/items/4": Resp(500, body=b"d"),
+        "/internal/items/5": Resp(501, body=b"e"),  # cacheable by default, but a 5xx
+        "/internal/items/6": Resp(200, headers=[("Cache-Control", "no-cache")], body=b"f"),
+    }
+    for path, resp in cases.items():
+        upstream.on(path, resp)
+    inst = make(relais_factory, upstream)
+    for i in range(1, 7):
+        for _ in range(2):
+            r = get(inst, f"/v1/items/{i}")
+            assert r.header("X-Relais-Cache") == "MISS", (i, r.status)
+    assert len(upstream.requests) == 12
+    # a 404 is cacheable (RFC 9110 §15.1)
+    upstream.on("/internal/items/9", Resp(404, body=b"nope"))
+    assert get(inst, "/v1/items/9").status == 404
+    r = get(inst, "/v1/items/9")
+    assert r.status == 404 and r.header("X-Relais-Cache") == "HIT" and r.body == b"nope"
+
+
+def test_max_age_shortens_the_ttl(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42", headers=[("Cache-Control", "max-age=1")])
+    inst = make(relais_factory, upstream)
+    get(inst, "/v1/items/42")
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "HIT"
+    time.sleep(1.2)
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "MISS"
+    assert n["count"] == 2
+
+
+def test_ttl_expires(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42")
+    inst = make(relais_factory, upstream, ttl="500ms")
+    get(inst, "/v1/items/42")
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "HIT"
+    time.sleep(0.7)
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "MISS"
+    assert n["count"] == 2
+
+
+def test_no_cross_consumer_leak(relais_factory, upstream):
+    def handler(req):
+        who = req.header("Authorization") or req.header("Cookie") or "nobody"
+        return Resp(200, headers=[("Content-Type", "application/json")],
+                    body=json.dumps({"private_for": who}).encode())
+
+    upstream.on("/internal/items/42", handler)
+    inst = make(relais_factory, upstream)
+    alice = [("Authorization", "Bearer alice")]
+    bob = [("Authorization", "Bearer bob")]
+    assert get(inst, "/v1/items/42", alice).json() == {"private_for": "Bearer alice"}
+    r = get(inst, "/v1/items/42", bob)
+    assert r.json() == {"private_for": "Bearer bob"} and r.header("X-Relais-Cache") == "MISS"
+    r = get(inst, "/v1/items/42")
+    assert r.json() == {"private_for": "nobody"} and r.header("X-Relais-Cache") == "MISS"
+    r = get(inst, "/v1/items/42", [("Cookie", "sid=carol")])
+    assert r.json() == {"private_for": "sid=carol"} and r.header("X-Relais-Cache") == "MISS"
+    # each caller hits only its own entry
+    assert get(inst, "/v1/items/42", alice).json() == {"private_for": "Bearer alice"}
+    assert get(inst, "/v1/items/42", bob).json() == {"private_for": "Bearer bob"}
+    assert get(inst, "/v1/items/42", bob).header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/42").json() == {"private_for": "nobody"}
+    assert len(upstream.requests) == 4
+
+
+def test_public_routes_share_entries(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42")
+    inst = make(relais_factory, upstream, key_by_consumer=False)
+    get(inst, "/v1/items/42", [("Authorization", "Bearer alice")])
+    r = get(inst, "/v1/items/42", [("Authorization", "Bearer bob")])
+    assert r.header("X-Relais-Cache") == "HIT"
+    assert n["count"] == 1
+
+
+def test_vary_headers_are_part_of_the_key(relais_factory, upstream):
+    def handler(req):
+        return Resp(200, body=(req.header("Accept-Language") or "-").encode())
+
+    upstream.on("/internal/items/42", handler)
+    inst = make(relais_factory, upstream, vary=["Accept-Language"])
+    assert get(inst, "/v1/items/42", [("Accept-Language", "fr")]).body == b"fr"
+    assert get(inst, "/v1/items/42", [("Accept-Language", "de")]).body == b"de"
+    r = get(inst, "/v1/items/42", [("Accept-Language", "fr")])
+    assert r.body == b"fr" and r.header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/42").body == b"-"
+    assert len(upstream.requests) == 3
+
+
+def test_streams_are_not_cached_nor_buffered(relais_factory, upstream):
+    upstream.on("/internal/items/sse", Resp(headers=[("Content-Type", "text/event-stream")],
+                                            chunks=[b"data: 1\n\n", (0.3, b"data: 2\n\n")], framing="chunked"))
+    inst = make(relais_factory, upstream)
+    for _ in range(2):
+        r = get(inst, "/v1/items/sse")
+        assert r.body == b"data: 1\n\ndata: 2\n\n"
+        assert r.header("X-Relais-Cache") == "MISS"
+        assert r.header("ETag") is None
+    assert len(upstream.requests) == 2
+
+
+def test_memory_bound_evicts(relais_factory, upstream):
+    big = b"x" * 40000
+    for i in range(5):
+        upstream.on(f"/internal/items/{i}", Resp(200, body=big))
+
+    def c(inst):
+        out = cfg(inst, upstream)
+        out["cache"] = {"max_memory": "100KiB"}
+        return out
+
+    inst = relais_factory(cfg=c)
+    for i in range(5):
+        get(inst, f"/v1/items/{i}")
+    # only the two most recent fit in 100 KiB
+    assert get(inst, "/v1/items/4").header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/3").header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/0").header("X-Relais-Cache") == "MISS"
+
+
+def test_cache_disabled_by_zero_memory(relais_factory, upstream):
+    n = counting(upstream, "/internal/items/42")
+
+    def c(inst):
+        out = cfg(inst, upstream)
+        out["cache"] = {"max_memory": 0}
+        return out
+
+    inst = relais_factory(cfg=c)
+    get(inst, "/v1/items/42")
+    r = get(inst, "/v1/items/42")
+    assert r.status == 200 and r.header("X-Relais-Cache") is None
+    assert n["count"] == 2
