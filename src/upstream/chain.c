@@ -8,6 +8,7 @@
 #include "core/calendar.h"
 #include "http/envelope.h"
 #include "http/proxy.h"
+#include "metrics/metrics.h"
 #include "policy/policy.h"
 #include "upstream/backoff.h"
 #include "upstream/provider_state.h"
@@ -159,6 +160,7 @@ static void answer_failure(rl_chain_t *ch)
 
 static void next_target(rl_chain_t *ch)
 {
+    if (ch->target + 1 < n_targets(ch)) rl_metrics_fallback(ch->r->route->name, cur_provider(ch)->name);
     ch->target++;
     if (ch->target >= n_targets(ch)) {
         answer_failure(ch);
@@ -169,6 +171,16 @@ static void next_target(rl_chain_t *ch)
 
 static void skip(rl_chain_t *ch, const char *what, uint64_t retry_after_ms)
 {
+    const char *name = cur_provider(ch)->name, *route = ch->r->route->name;
+    if (what[0] == 'c') {
+        rl_metrics_upstream(name, RL_METRICS_OUTCOME_CIRCUIT_OPEN, -1);
+    } else if (what[0] == 'r') {
+        rl_metrics_upstream(name, RL_METRICS_OUTCOME_RATE_LIMITED, -1);
+        rl_metrics_rate_limited(route, RL_METRICS_OUTBOUND);
+    } else {
+        rl_metrics_upstream(name, RL_METRICS_OUTCOME_QUOTA_EXCEEDED, -1);
+        rl_metrics_quota_exceeded(route, RL_METRICS_OUTBOUND);
+    }
     outcome_t *o = &ch->outcomes[ch->target];
     o->what = what;
     o->retry_after_ms = retry_after_ms;
@@ -281,7 +293,10 @@ static void try_target(rl_chain_t *ch)
     ch->ps = rl_pstate_get(p);
     ch->has_verdict = false;
     if (ch->ps->breaker) {
-        if (!rl_breaker_allow(ch->ps->breaker, rl_mono_ms(), &ch->verdict)) {
+        uint64_t now = rl_mono_ms();
+        bool allowed = rl_breaker_allow(ch->ps->breaker, now, &ch->verdict);
+        if (ch->verdict.probe) rl_metrics_breaker_transition(p->name, RL_METRICS_BREAKER_HALF_OPEN);
+        if (!allowed) {
             skip(ch, "circuit_open", ch->verdict.retry_after_ms);
             return;
         }
@@ -290,13 +305,34 @@ static void try_target(rl_chain_t *ch)
     after_limits(ch, 0);
 }
 
-static void breaker_record(rl_chain_t *ch, bool ok)
+static rl_metrics_breaker_t metric_state(rl_breaker_state_t s)
+{
+    return s == RL_BREAKER_OPEN        ? RL_METRICS_BREAKER_OPEN
+           : s == RL_BREAKER_HALF_OPEN ? RL_METRICS_BREAKER_HALF_OPEN
+                                       : RL_METRICS_BREAKER_CLOSED;
+}
+
+/* Records an attempt's outcome in the provider's breaker and samples, and
+ * counts it: `what` is the metrics outcome. */
+static void breaker_record(rl_chain_t *ch, bool ok, rl_metrics_outcome_t what)
 {
     uint64_t now = rl_mono_ms();
-    rl_pstate_sample(ch->ps, (uint32_t)(now - ch->attempt_start_ms), ok);
+    uint32_t ms = (uint32_t)(now - ch->attempt_start_ms);
+    rl_pstate_sample(ch->ps, ms, ok);
+    rl_metrics_upstream(cur_provider(ch)->name, what, ms / 1000.0);
     if (!ch->has_verdict) return;
+    rl_breaker_state_t before = rl_breaker_state(ch->ps->breaker, now);
     rl_breaker_record(ch->ps->breaker, &ch->verdict, now, ok);
     ch->has_verdict = false;
+    rl_breaker_state_t after = rl_breaker_state(ch->ps->breaker, now);
+    if (after != before) rl_metrics_breaker_transition(cur_provider(ch)->name, metric_state(after));
+}
+
+static rl_metrics_outcome_t status_outcome(int status)
+{
+    return status >= 500   ? RL_METRICS_OUTCOME_HTTP_5XX
+           : status >= 400 ? RL_METRICS_OUTCOME_HTTP_4XX
+                           : RL_METRICS_OUTCOME_OK;
 }
 
 /* ---- attempt callbacks (proxy.c, mock) ---- */
@@ -323,7 +359,11 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
     rl_chain_t *ch = r->chain;
     const rl_provider_cfg_t *p = cur_provider(ch);
     outcome_t *o = &ch->outcomes[ch->target];
-    breaker_record(ch, status == 429); /* a 429 is the provider working as meant */
+    /* a 429 is the provider working as meant: not a breaker failure */
+    breaker_record(ch, status == 429,
+                   status                         ? status_outcome(status)
+                   : code == RL_EUPSTREAM_TIMEOUT ? RL_METRICS_OUTCOME_TIMEOUT
+                                                  : RL_METRICS_OUTCOME_CONNECT);
     o->what = status ? "status" : code == RL_EUPSTREAM_TIMEOUT ? "timeout" : "connect";
     o->status = status;
     if (ch->retry_after_ms > 0) o->retry_after_ms = (uint64_t)ch->retry_after_ms;
@@ -332,6 +372,7 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
         next_target(ch);
         return;
     }
+    rl_metrics_retry(p->name);
     uint64_t delay = rl_backoff_delay_ms(p->retry.base_ms, p->retry.max_ms, o->tries, rl_rng_next(&r->w->rng),
                                          ch->retry_after_ms);
     if (!ch->timer_init) {
@@ -345,7 +386,11 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
 void rl_chain_attempt_done(rl_request_t *r, bool ok)
 {
     rl_chain_t *ch = r->chain;
-    breaker_record(ch, ok && ch->outcomes[ch->target].status < 500);
+    int status = ch->outcomes[ch->target].status;
+    breaker_record(ch, ok && status < 500,
+                   !ok       ? RL_METRICS_OUTCOME_CONNECT
+                   : r->mock ? RL_METRICS_OUTCOME_MOCK
+                             : status_outcome(status));
 }
 
 rl_step_t rl_policy_upstream(rl_request_t *r)
