@@ -64,6 +64,9 @@ void rl_envelope_set_headers(rl_request_t *r, size_t len)
                    H2O_STRLIT("application/json"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
+    if (req->input.scheme == &H2O_URL_SCHEME_HTTPS) /* HSTS only means something over TLS */
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("strict-transport-security"), 0, NULL,
+                              H2O_STRLIT("max-age=31536000"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     rl_request_add_common_headers(r);
     req->res.content_length = len; /* h2o_send_inline leaves it unset (chunked) */

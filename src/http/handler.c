@@ -10,6 +10,7 @@
 #include "http/method.h"
 #include "http/pipeline.h"
 #include "http/request.h"
+#include "policy/cors.h"
 
 typedef struct rl_h2o_handler {
     h2o_handler_t super;
@@ -53,6 +54,7 @@ static void route_request(rl_request_t *r)
     const rl_snapshot_t *s = r->snap;
     rl_route_match_t m;
     unsigned mbit = rl_method_bit(req->method.base, req->method.len);
+    rl_cors_preflight(s->cfg, req, &mbit); /* a preflight goes where its announced request will */
     switch (rl_router_match(s->router, mbit, r->path.base, r->path.len, &m)) {
     case RL_ROUTE_NOT_FOUND:
         rl_respond_error(r, RL_ENOT_FOUND, NULL, "no route for %.*s %.*s", (int)req->method.len,
