@@ -37,6 +37,17 @@ typedef struct rl_breaker_cfg {
     uint64_t window_ms, cooldown_ms;
 } rl_breaker_cfg_t;
 
+/* presets, mode, mock, health (config_provider_ext.c) */
+typedef enum rl_mode { RL_MODE_UNSET = 0, RL_MODE_MOCK, RL_MODE_REAL, RL_MODE_AUTO } rl_mode_t;
+struct rl_mock_set; /* upstream/mock.h */
+typedef struct rl_provider_mock_cfg {
+    char *dir;           /* mock.dir, relative to the config file's directory; NULL = none */
+    uint64_t latency_ms; /* mock.latency, default 0 */
+    double error_rate;   /* mock.error_rate, 0..1, default 0 */
+    uint64_t seed;       /* mock.seed, default 0 */
+    bool record;         /* mock.record: real calls are written to mock.dir as fixtures */
+} rl_provider_mock_cfg_t;
+
 typedef struct rl_provider_cfg {
     char *name;
     char *base_url;              /* http(s)://host[:port][/prefix], no trailing slash */
@@ -48,6 +59,17 @@ typedef struct rl_provider_cfg {
     rl_rate_t rate_limit; /* outbound GCRA; count 0 = none */
     rl_rate_t quota;      /* outbound quota per UTC day or month; count 0 = none */
     rl_auth_cfg_t auth;   /* outbound credentials (config_auth.c); type RL_AUTH_NONE when absent */
+    /* presets, mode, mock, health (config_provider_ext.c) */
+    char *preset;                /* `preset` name, or NULL; see providers/presets.h */
+    char *domain;                /* `domain`, else the preset's, else "generic" */
+    rl_mode_t mode;              /* `mode`; RL_MODE_UNSET = follow the global mode */
+    rl_provider_mock_cfg_t mock; /* `mock` */
+    char *health_method;         /* health.method, default GET (the preset's) */
+    char *health_path;           /* health.path, else the preset's; NULL = no probe */
+    uint64_t health_interval_ms; /* health.interval, default 30s (the preset's) */
+    char **required_env;         /* env vars needed to run for real (the preset's) */
+    size_t n_required_env;
+    struct rl_mock_set *mocks; /* mock.dir fixtures then the preset's built-in ones; never NULL */
     int line;
 } rl_provider_cfg_t;
 
@@ -148,6 +170,7 @@ typedef struct rl_config {
     uint64_t audit_anonymize_after_ms; /* audit.anonymize_after, default 30d */
     uint64_t audit_retention_ms;       /* audit.retention, default 365d */
     uint32_t audit_queue;              /* audit.queue, default 10000 */
+    rl_mode_t mode; /* `mode` (RELAIS_MODE overrides), default RL_MODE_AUTO (config_provider_ext.c) */
 } rl_config_t;
 
 /* Loads and validates `path`. On success returns 0 and *out (caller frees
