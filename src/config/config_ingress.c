@@ -10,12 +10,14 @@
 
 #include "http/method.h"
 #include "policy/jwt.h"
+#include "policy/jwt_jwks.h"
 
 #define SEC 1000ull
 #define DAY (86400ull * SEC)
 
 static const char *const auth_keys[] = {"jwt", NULL};
-static const char *const jwt_keys[] = {"issuer", "audience", "jwks_url", "leeway", "keys", NULL};
+static const char *const jwt_keys[] = {"issuer", "audience", "jwks_url", "jwks_refetch_interval",
+                                       "leeway", "keys",     NULL};
 static const char *const jwt_key_keys[] = {"kid", "alg", "key", "pem", "jwk", NULL};
 static const char *const limit_keys[] = {"limit", "by", NULL};
 
@@ -145,6 +147,9 @@ static void load_jwt(rl_cfg_ctx_t *c, const rl_ynode_t *n)
     rl_cfg_str(c, rl_ytree_get(n, "issuer"), "auth.jwt.issuer", &jc->issuer);
     rl_cfg_str(c, rl_ytree_get(n, "audience"), "auth.jwt.audience", &jc->audience);
     rl_cfg_duration(c, rl_ytree_get(n, "leeway"), "auth.jwt.leeway", 0, DAY, &jc->leeway_ms);
+    jc->jwks_interval_ms = RL_JWKS_MIN_INTERVAL_MS;
+    rl_cfg_duration(c, rl_ytree_get(n, "jwks_refetch_interval"), "auth.jwt.jwks_refetch_interval", SEC, DAY,
+                    &jc->jwks_interval_ms);
     const rl_ynode_t *u = rl_ytree_get(n, "jwks_url");
     size_t origin_len;
     if (rl_cfg_str(c, u, "auth.jwt.jwks_url", &jc->jwks_url) == 1) {

@@ -87,13 +87,13 @@ static int try_jwt(rl_request_t *r)
                                        &rules, now_ms(r), &t, &why);
     if (o == RL_JWT_UNKNOWN_KEY && cache && !(r->authn_flags & FLAG_JWKS_WAITED)) {
         r->authn_flags |= FLAG_JWKS_WAITED;
-        if (rl_jwks_cache_wait(cache, r, on_jwks)) return 2;
+        if (rl_jwks_cache_wait(cache, r, jc->jwks_interval_ms, on_jwks)) return 2;
     }
     if (o != RL_JWT_VALID) {
         rl_log_debug("jwt refused: %s", why ? why : "invalid");
         return -1;
     }
-    if (cache) rl_jwks_cache_touch(cache);
+    if (cache) rl_jwks_cache_touch(cache, jc->jwks_interval_ms);
     const char *sub = json_string_value(json_object_get(t.claims, "sub"));
     r->consumer = h2o_strdup(&r->req->pool, sub, SIZE_MAX).base;
     json_t *sc = json_object_get(t.claims, "scope");

@@ -82,11 +82,12 @@ void rl_jwt_keyset_free(rl_jwt_keyset_t *ks);
 
 /* `auth.jwt` of relais.yaml (owned by the config; rl_jwt_cfg_free). */
 typedef struct rl_jwt_cfg {
-    char *issuer;         /* NULL = iss not checked */
-    char *audience;       /* NULL = aud not checked */
-    char *jwks_url;       /* NULL = static keys only */
-    uint64_t leeway_ms;   /* default 0 */
-    rl_jwt_keyset_t keys; /* auth.jwt.keys */
+    char *issuer;              /* NULL = iss not checked */
+    char *audience;            /* NULL = aud not checked */
+    char *jwks_url;            /* NULL = static keys only */
+    uint64_t jwks_interval_ms; /* jwks_refetch_interval: fetches start at most this often (per worker) */
+    uint64_t leeway_ms;        /* default 0 */
+    rl_jwt_keyset_t keys;      /* auth.jwt.keys */
 } rl_jwt_cfg_t;
 
 void rl_jwt_cfg_free(rl_jwt_cfg_t *cfg);

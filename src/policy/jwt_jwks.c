@@ -11,17 +11,17 @@
 
 #include "core/log.h"
 
-rl_jwks_decision_t rl_jwks_decide(const rl_jwks_state_t *s, uint64_t now_ms)
+rl_jwks_decision_t rl_jwks_decide(const rl_jwks_state_t *s, uint64_t now_ms, uint64_t interval_ms)
 {
     if (s->fetching) return RL_JWKS_WAIT;
-    if (!s->attempted || now_ms >= s->last_fetch + RL_JWKS_MIN_INTERVAL_MS) return RL_JWKS_FETCH;
+    if (!s->attempted || now_ms >= s->last_fetch + interval_ms) return RL_JWKS_FETCH;
     return RL_JWKS_REFUSE;
 }
 
-bool rl_jwks_stale(const rl_jwks_state_t *s, uint64_t now_ms)
+bool rl_jwks_stale(const rl_jwks_state_t *s, uint64_t now_ms, uint64_t interval_ms)
 {
     return !s->fetching && s->loaded_at != 0 && now_ms >= s->loaded_at + RL_JWKS_MAX_AGE_MS &&
-           now_ms >= s->last_fetch + RL_JWKS_MIN_INTERVAL_MS;
+           now_ms >= s->last_fetch + interval_ms;
 }
 
 void rl_jwks_fetch_started(rl_jwks_state_t *s, uint64_t now_ms)
@@ -182,9 +182,9 @@ const rl_jwt_keyset_t *rl_jwks_cache_keys(const rl_jwks_cache_t *c)
     return &c->keys;
 }
 
-bool rl_jwks_cache_wait(rl_jwks_cache_t *c, rl_request_t *r, rl_jwks_wait_cb cb)
+bool rl_jwks_cache_wait(rl_jwks_cache_t *c, rl_request_t *r, uint64_t interval_ms, rl_jwks_wait_cb cb)
 {
-    rl_jwks_decision_t d = rl_jwks_decide(&c->st, uv_now(&c->w->loop));
+    rl_jwks_decision_t d = rl_jwks_decide(&c->st, uv_now(&c->w->loop), interval_ms);
     if (d == RL_JWKS_REFUSE) return false;
     waiter_t *wt = h2o_mem_alloc_shared(&r->req->pool, sizeof(*wt), on_waiter_dispose);
     *wt = (waiter_t){.next = c->waiters, .pprev = &c->waiters, .r = r, .cb = cb};
@@ -198,7 +198,7 @@ bool rl_jwks_cache_wait(rl_jwks_cache_t *c, rl_request_t *r, rl_jwks_wait_cb cb)
     return true;
 }
 
-void rl_jwks_cache_touch(rl_jwks_cache_t *c)
+void rl_jwks_cache_touch(rl_jwks_cache_t *c, uint64_t interval_ms)
 {
-    if (rl_jwks_stale(&c->st, uv_now(&c->w->loop))) start_fetch(c);
+    if (rl_jwks_stale(&c->st, uv_now(&c->w->loop), interval_ms)) start_fetch(c);
 }

@@ -21,7 +21,7 @@
 #include "http/request.h"
 #include "policy/jwt.h"
 
-#define RL_JWKS_MIN_INTERVAL_MS 30000ull
+#define RL_JWKS_MIN_INTERVAL_MS 30000ull /* default of auth.jwt.jwks_refetch_interval */
 #define RL_JWKS_MAX_AGE_MS 3600000ull
 #define RL_JWKS_MAX_BODY (1u << 20)
 
@@ -38,12 +38,13 @@ typedef enum rl_jwks_decision {
     RL_JWKS_REFUSE, /* too soon since the last fetch: the key is unknown */
 } rl_jwks_decision_t;
 
-/* A token's key is not among the cached keys at `now_ms`: what to do. */
-rl_jwks_decision_t rl_jwks_decide(const rl_jwks_state_t *s, uint64_t now_ms);
+/* A token's key is not among the cached keys at `now_ms`: what to do, when
+ * fetches may start at most once per `interval_ms`. */
+rl_jwks_decision_t rl_jwks_decide(const rl_jwks_state_t *s, uint64_t now_ms, uint64_t interval_ms);
 
 /* True when the cached keys should be refreshed in the background (they
  * are older than RL_JWKS_MAX_AGE_MS and no fetch runs or ran recently). */
-bool rl_jwks_stale(const rl_jwks_state_t *s, uint64_t now_ms);
+bool rl_jwks_stale(const rl_jwks_state_t *s, uint64_t now_ms, uint64_t interval_ms);
 
 /* State transitions around a fetch. */
 void rl_jwks_fetch_started(rl_jwks_state_t *s, uint64_t now_ms);
@@ -66,9 +67,9 @@ typedef void (*rl_jwks_wait_cb)(rl_request_t *r);
 /* A token of `r` had no key in the cache. Decides by rl_jwks_decide: on
  * FETCH or WAIT queues r and returns true; cb(r) follows on the loop when
  * the fetch ends (never if r is disposed first). On REFUSE returns false. */
-bool rl_jwks_cache_wait(rl_jwks_cache_t *c, rl_request_t *r, rl_jwks_wait_cb cb);
+bool rl_jwks_cache_wait(rl_jwks_cache_t *c, rl_request_t *r, uint64_t interval_ms, rl_jwks_wait_cb cb);
 
 /* Starts a background refresh when rl_jwks_stale says so. */
-void rl_jwks_cache_touch(rl_jwks_cache_t *c);
+void rl_jwks_cache_touch(rl_jwks_cache_t *c, uint64_t interval_ms);
 
 #endif

@@ -452,27 +452,33 @@ static void test_jwks_refetch_rules(void **state)
     rl_jwks_state_t s = {0};
     uint64_t t0 = 5000;
     /* never fetched: fetch */
-    assert_int_equal(rl_jwks_decide(&s, t0), RL_JWKS_FETCH);
+    assert_int_equal(rl_jwks_decide(&s, t0, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_FETCH);
     rl_jwks_fetch_started(&s, t0);
     /* while it runs: wait */
-    assert_int_equal(rl_jwks_decide(&s, t0 + 10), RL_JWKS_WAIT);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 10, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_WAIT);
     rl_jwks_fetch_finished(&s, true, t0 + 100);
     /* an unknown kid right after: refused until 30 s after the last start */
-    assert_int_equal(rl_jwks_decide(&s, t0 + 100), RL_JWKS_REFUSE);
-    assert_int_equal(rl_jwks_decide(&s, t0 + 29999), RL_JWKS_REFUSE);
-    assert_int_equal(rl_jwks_decide(&s, t0 + 30000), RL_JWKS_FETCH);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 100, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_REFUSE);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 29999, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_REFUSE);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 30000, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_FETCH);
     rl_jwks_fetch_started(&s, t0 + 30000);
     /* a failed fetch also counts */
     rl_jwks_fetch_finished(&s, false, t0 + 30050);
-    assert_int_equal(rl_jwks_decide(&s, t0 + 45000), RL_JWKS_REFUSE);
-    assert_int_equal(rl_jwks_decide(&s, t0 + 60000), RL_JWKS_FETCH);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 45000, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_REFUSE);
+    assert_int_equal(rl_jwks_decide(&s, t0 + 60000, RL_JWKS_MIN_INTERVAL_MS), RL_JWKS_FETCH);
     /* staleness: the keys loaded at t0+100 are refreshed after an hour */
-    assert_false(rl_jwks_stale(&s, t0 + 100 + RL_JWKS_MAX_AGE_MS - 1));
-    assert_true(rl_jwks_stale(&s, t0 + 100 + RL_JWKS_MAX_AGE_MS));
+    assert_false(rl_jwks_stale(&s, t0 + 100 + RL_JWKS_MAX_AGE_MS - 1, RL_JWKS_MIN_INTERVAL_MS));
+    assert_true(rl_jwks_stale(&s, t0 + 100 + RL_JWKS_MAX_AGE_MS, RL_JWKS_MIN_INTERVAL_MS));
     rl_jwks_fetch_started(&s, t0 + 100 + RL_JWKS_MAX_AGE_MS);
-    assert_false(rl_jwks_stale(&s, t0 + 200 + RL_JWKS_MAX_AGE_MS));
+    assert_false(rl_jwks_stale(&s, t0 + 200 + RL_JWKS_MAX_AGE_MS, RL_JWKS_MIN_INTERVAL_MS));
+    /* a shorter configured interval */
+    rl_jwks_state_t short_st = {0};
+    rl_jwks_fetch_started(&short_st, t0);
+    rl_jwks_fetch_finished(&short_st, true, t0 + 10);
+    assert_int_equal(rl_jwks_decide(&short_st, t0 + 999, 1000), RL_JWKS_REFUSE);
+    assert_int_equal(rl_jwks_decide(&short_st, t0 + 1000, 1000), RL_JWKS_FETCH);
     rl_jwks_state_t never = {0};
-    assert_false(rl_jwks_stale(&never, 1ull << 40));
+    assert_false(rl_jwks_stale(&never, 1ull << 40, RL_JWKS_MIN_INTERVAL_MS));
 }
 
 int main(void)
