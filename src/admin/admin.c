@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin/metrics_endpoint.h"
+#include "admin/keys_endpoint.h"
 #include "core/ct.h"
 #include "core/jsonw.h"
 #include "http/envelope.h"
@@ -83,6 +84,10 @@ void rl_admin_handle(rl_request_t *r)
          * (development only) the loopback admin listener serves metrics openly */
         if (r->snap->cfg->admin_token == NULL || authorized_or_respond(r)) rl_admin_metrics(r);
         return;
+    }
+    if (rl_admin_keys_owns(p) || rl_admin_audit_owns(p)) {
+        if (!authorized_or_respond(r)) return;
+        return rl_admin_keys_owns(p) ? rl_admin_keys_handle(r) : rl_admin_audit_handle(r);
     }
     rl_respond_error(r, RL_ENOT_FOUND, NULL, "no admin endpoint at %.*s", (int)(p->len > 200 ? 200 : p->len),
                      p->base);
