@@ -245,17 +245,33 @@ out:
 
 /* ---- series ---- */
 
+static inline uint64_t rotl5(uint64_t x)
+{
+    return (x << 5) | (x >> 59);
+}
+
+/* A word-at-a-time hash (FxHash's step, then a final mix so that the low bits
+ * the table uses depend on every input bit). Each value's length goes in
+ * after its tail word, which separates one value from the next. */
 static uint64_t hash_values(const char *const *values, size_t n)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a; each value's NUL separates it from the next */
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = n, w;
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = (const unsigned char *)(values[i] ? values[i] : "");
-        do {
-            h ^= *p;
-            h *= 1099511628211ull;
-        } while (*p++ != '\0');
+        const char *p = values[i] ? values[i] : "";
+        size_t len = strlen(p);
+        for (; len >= 8; p += 8, len -= 8) {
+            memcpy(&w, p, 8);
+            h = (rotl5(h) ^ w) * k;
+        }
+        w = 0; /* in a register: a short memcpy to the stack would stall the load */
+        for (size_t j = 0; j < len; j++)
+            w |= (uint64_t)(unsigned char)p[j] << (8 * j);
+        h = ((rotl5(h) ^ w) * k) ^ len;
     }
-    return h;
+    h ^= h >> 29;
+    h *= k;
+    return h ^ (h >> 32);
 }
 
 static int values_equal(const rl_metrics_series_t *s, const char *const *values, size_t n)
