@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """report.py DIR — prints the benchmark table from the files bench/run.sh left
-in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt (wrk --latency output),
+in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt, wrk-cached.txt (wrk --latency output),
 rss-idle.txt and rss-after-load.txt (KiB), idle-conns.json (idle_conns.py),
 meta.json (run parameters). A missing file just leaves its figures out.
 Exit status: 0 when every target is met, 1 otherwise."""
@@ -12,6 +12,7 @@ import sys
 
 TARGET_PROXY_RATIO = 0.5
 TARGET_IDLE_RSS_MIB = 20
+TARGET_CACHE_HIT_RATIO = 0.9
 
 
 def to_ms(value: str) -> float:
@@ -59,7 +60,8 @@ def main(d: str) -> int:
     meta = json.load(open(os.path.join(d, "meta.json")))
     rows = [("nginx return 200", parse_wrk(os.path.join(d, "wrk-return.txt"))),
             ("nginx proxy_pass", parse_wrk(os.path.join(d, "wrk-proxy.txt"))),
-            ("relais proxy", parse_wrk(os.path.join(d, "wrk-relais.txt")))]
+            ("relais proxy", parse_wrk(os.path.join(d, "wrk-relais.txt"))),
+            ("relais cache hit", parse_wrk(os.path.join(d, "wrk-cached.txt")))]
     print()
     print(f"relais benchmark — {meta['workers']} workers each, wrk -t{meta['threads']} -c{meta['connections']} "
           f"-d{meta['duration']} --latency (warm-up {meta['warmup']}), GET of a 1 KiB JSON body, "
@@ -75,7 +77,7 @@ def main(d: str) -> int:
               f"{r['non2xx']:>9} {r['errors']:>9}")
     print()
     ok = True
-    ret, prox, rel = (r for _, r in rows)
+    ret, prox, rel, hit = (r for _, r in rows)
     if rel and rel["rps"] and prox and prox["rps"]:
         ratio = rel["rps"] / prox["rps"]
         met = ratio >= TARGET_PROXY_RATIO
@@ -87,6 +89,15 @@ def main(d: str) -> int:
                   f"p99 {rel['p99'] / prox['p99']:.2f}x (latency ratios, lower is better)")
     if rel and rel["rps"] and ret and ret["rps"]:
         print(f"relais / nginx return 200 : {rel['rps'] / ret['rps']:.2f}x requests/s")
+    if hit and hit["rps"] and ret and ret["rps"]:
+        ratio = hit["rps"] / ret["rps"]
+        met = ratio >= TARGET_CACHE_HIT_RATIO
+        ok &= met
+        print(f"relais cache hit / nginx return 200 : {ratio:.2f}x requests/s  (target >= "
+              f"{TARGET_CACHE_HIT_RATIO}x: {'met' if met else 'NOT met'})")
+        if hit["non2xx"] or hit["errors"]:
+            ok = False
+            print(f"relais cache hit had {hit['non2xx']} non-2xx responses and {hit['errors']} socket errors")
     if rel and (rel["non2xx"] or rel["errors"]):
         ok = False
         print(f"relais had {rel['non2xx']} non-2xx responses and {rel['errors']} socket errors")

@@ -4,6 +4,8 @@
 #   (a) nginx `return 200` with a fixed 1 KiB JSON body (bench/payload.json)
 #   (b) nginx `proxy_pass` to (a) with an upstream keep-alive pool
 #   (c) relais proxying /bench to (a)
+#   (d) relais answering /cached from its response cache (a hit; the entry
+#       was filled from (a) once), compared with (a)
 #
 # Equal worker counts. wrk drives each for a warm-up and then a measured run
 # (--latency); bench/report.py prints requests/s, p50, p99 and the ratios.
@@ -128,6 +130,7 @@ if [ -x "$RELAIS_BIN" ]; then
     sleep 1
     vm_rss_kib "$RELAIS_PID" >"$WORK/rss-idle.txt"
     check_body "http://127.0.0.1:$PORT_C/bench"
+    check_body "http://127.0.0.1:$PORT_C/cached"
   else
     log "relais did not start: $(tail -5 "$WORK/relais/stderr.log" 2>/dev/null)"
     RELAIS_PID=
@@ -140,6 +143,7 @@ run_wrk return "http://127.0.0.1:$PORT_A/bench"
 run_wrk proxy "http://127.0.0.1:$PORT_B/bench"
 if [ -n "$RELAIS_PID" ]; then
   run_wrk relais "http://127.0.0.1:$PORT_C/bench"
+  run_wrk cached "http://127.0.0.1:$PORT_C/cached"
   sleep 1
   vm_rss_kib "$RELAIS_PID" >"$WORK/rss-after-load.txt"
   log "opening $IDLE_CONNS idle keep-alive connections to relais"
