@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,30 @@ static void *hammer(void *p)
     return NULL;
 }
 
+typedef struct scraper_arg {
+    rl_metrics_registry_t *reg;
+    atomic_int stop;
+    int renders, went_back;
+} scraper_arg_t;
+
+/* Renders while the workers write: a counter never goes back between scrapes. */
+static void *scrape_loop(void *p)
+{
+    scraper_arg_t *a = p;
+    long long last = -1;
+    while (!atomic_load(&a->stop)) {
+        size_t len;
+        char *t = rl_metrics_registry_render(a->reg, &len);
+        const char *at = t ? strstr(t, "t_total{route=\"shared\",method=\"GET\"} ") : NULL;
+        long long v = at ? atoll(strchr(at, '}') + 2) : 0;
+        if (v < last) a->went_back = 1;
+        last = v;
+        a->renders++;
+        free(t);
+    }
+    return NULL;
+}
+
 static void test_counters_across_threads_sum_exactly(void **state)
 {
     (void)state;
@@ -82,12 +107,19 @@ static void test_counters_across_threads_sum_exactly(void **state)
     assert_non_null(c);
     assert_non_null(g);
     assert_non_null(h);
+    scraper_arg_t sc = {.reg = reg};
+    pthread_t scraper;
+    assert_int_equal(pthread_create(&scraper, NULL, scrape_loop, &sc), 0);
     for (int i = 0; i < THREADS; i++) {
         args[i] = (worker_arg_t){c, g, h, i};
         assert_int_equal(pthread_create(&th[i], NULL, hammer, &args[i]), 0);
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
+    atomic_store(&sc.stop, 1);
+    pthread_join(scraper, NULL);
+    assert_true(sc.renders > 0);
+    assert_false(sc.went_back);
     const char *shared[] = {"shared", "GET"}, *t3[] = {"t3", "POST"}, *x[] = {"x"};
     assert_int_equal(rl_metrics_series_value(rl_metrics_series_get(c, shared)), THREADS * ROUNDS);
     assert_int_equal(rl_metrics_series_value(rl_metrics_series_get(c, t3)), 2 * ROUNDS);
