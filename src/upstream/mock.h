@@ -55,7 +55,7 @@ typedef struct rl_mock_fixture {
     rl_mock_source_t source;
     /* match */
     unsigned method; /* one RL_M_* bit, or RL_M_ALL; a GET fixture also answers HEAD */
-    char *path;      /* path template: "/v1/items/{id}", "/{rest*}" */
+    char *path;      /* template: "/v1/items/{id}", "/{rest*}", "/orders/{id}.json", "/api/0/" */
     rl_mock_kv_t *query;
     size_t n_query;
     rl_mock_cond_t *body_conds;
@@ -203,8 +203,11 @@ typedef struct rl_mock_vars {
 /* Matches `req` (rl_mock_match) and renders the answer into `out`: the
  * fixture's status, headers and body or events with templates expanded:
  *   {{request_id}}  {{now}}  {{path.NAME}}  {{query.NAME}}  {{body.a.b}}
+ *   {{NAME|default}} (default text when NAME cannot be resolved)
  * (values JSON-escaped; a body field that is not a string is inserted as
- * JSON; an unknown or unresolvable template is left as written).
+ * JSON; a template that is a whole JSON string, "{{now}}", and gives a
+ * number, boolean, object or null replaces the string, quotes included; an
+ * unresolvable template without default is left as written).
  * SYNTHESIZED and NO_MATCH also fill `out`: a JSON error envelope with the
  * preferred status, or 404 `not_found`. Returns the rl_mock_match result;
  * free `out` with rl_mock_response_free in every case. */
