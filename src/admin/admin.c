@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin/metrics_endpoint.h"
+#include "admin/status_endpoint.h"
 #include "admin/keys_endpoint.h"
 #include "core/ct.h"
 #include "core/jsonw.h"
@@ -26,6 +27,11 @@ static int authorized_or_respond(rl_request_t *r)
     else
         rl_respond_error(r, RL_EUNAUTHORIZED, NULL, "missing or invalid admin token");
     return 0;
+}
+
+static int method_is(const rl_request_t *r, const char *m)
+{
+    return h2o_memis(r->req->method.base, r->req->method.len, m, strlen(m));
 }
 
 static void start_reload(rl_request_t *r)
@@ -88,6 +94,29 @@ void rl_admin_handle(rl_request_t *r)
     if (rl_admin_keys_owns(p) || rl_admin_audit_owns(p)) {
         if (!authorized_or_respond(r)) return;
         return rl_admin_keys_owns(p) ? rl_admin_keys_handle(r) : rl_admin_audit_handle(r);
+    }
+    if (h2o_memis(p->base, p->len, H2O_STRLIT("/admin/v1/mode"))) {
+        if (!method_is(r, "PUT")) {
+            rl_request_add_header(r, H2O_STRLIT("allow"), H2O_STRLIT("PUT"));
+            rl_respond_error(r, RL_EMETHOD_NOT_ALLOWED, NULL, "use PUT");
+            return;
+        }
+        if (authorized_or_respond(r)) rl_admin_set_mode(r);
+        return;
+    }
+    if (h2o_memis(p->base, p->len, H2O_STRLIT("/status")) ||
+        (p->len > 8 && memcmp(p->base, "/status/", 8) == 0)) {
+        if (!method_is(r, "GET") && !method_is(r, "HEAD")) {
+            rl_request_add_header(r, H2O_STRLIT("allow"), H2O_STRLIT("GET, HEAD"));
+            rl_respond_error(r, RL_EMETHOD_NOT_ALLOWED, NULL, "use GET");
+            return;
+        }
+        if (r->snap->cfg->admin_token != NULL && !authorized_or_respond(r)) return;
+        if (p->len > 8)
+            rl_admin_status(r, p->base + 8, p->len - 8);
+        else
+            rl_admin_status(r, NULL, 0);
+        return;
     }
     rl_respond_error(r, RL_ENOT_FOUND, NULL, "no admin endpoint at %.*s", (int)(p->len > 200 ? 200 : p->len),
                      p->base);

@@ -2,13 +2,68 @@
  * snapshot.h. */
 #include "config/snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "http/method.h"
+#include "providers/mode.h"
+#include "upstream/provider_state.h"
+
+static const char *env_lookup(const char *name, void *ud)
+{
+    (void)ud;
+    return getenv(name);
+}
+
+static int resolve_providers(rl_snapshot_t *s)
+{
+    const rl_config_t *cfg = s->cfg;
+    s->providers = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*s->providers));
+    if (s->providers == NULL) return -1;
+    for (size_t i = 0; i < cfg->n_providers; i++) {
+        rl_provider_rt_t *rt = &s->providers[i];
+        const rl_provider_cfg_t *p = &cfg->providers[i];
+        rt->ps = rl_pstate_get(p);
+        rt->mode = rl_mode_of_provider(p, cfg->mode, env_lookup, NULL, rt->missing, 16, &rt->n_missing);
+        rt->ready = rt->n_missing == 0;
+    }
+    return 0;
+}
+
+rl_mode_t rl_snapshot_provider_mode(const rl_snapshot_t *s, size_t i)
+{
+    const rl_provider_rt_t *rt = &s->providers[i];
+    int o = atomic_load_explicit(&rt->ps->mode_override, memory_order_relaxed);
+    if (o == 0) o = rl_mode_global_override();
+    if (o == 0) return rt->mode;
+    rl_mode_t m = (rl_mode_t)(o - 1);
+    if (m == RL_MODE_AUTO) return rt->ready ? RL_MODE_REAL : RL_MODE_MOCK;
+    return m;
+}
+
+void rl_snapshot_log_modes(const rl_snapshot_t *s)
+{
+    const rl_config_t *cfg = s->cfg;
+    for (size_t i = 0; i < cfg->n_providers; i++) {
+        const rl_provider_cfg_t *p = &cfg->providers[i];
+        const rl_provider_rt_t *rt = &s->providers[i];
+        rl_mode_t configured = p->mode != RL_MODE_UNSET ? p->mode : cfg->mode;
+        char missing[256] = "";
+        size_t len = 0;
+        for (size_t k = 0; k < rt->n_missing && k < 16 && len < sizeof(missing); k++)
+            len +=
+                (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%s", k ? ", " : "", rt->missing[k]);
+        rl_log_info("provider %s: %s mode (%s%s%s%s)", p->name, rl_mode_name(rl_snapshot_provider_mode(s, i)),
+                    p->mode != RL_MODE_UNSET ? "provider mode " : "global mode ", rl_mode_name(configured),
+                    rt->n_missing ? "; missing " : "", missing);
+    }
+}
 
 static void snapshot_free(rl_snapshot_t *s)
 {
+    free(s->providers);
     if (s->route_targets != NULL) {
         for (size_t i = 0; i < s->cfg->n_routes; i++)
             free(s->route_targets[i]);
@@ -83,7 +138,7 @@ int rl_snapshot_build(rl_config_t *cfg, rl_snapshot_t **out, rl_diag_t *diag)
     s->cfg = cfg;
     atomic_init(&s->refs, 1);
     s->generation = atomic_fetch_add(&next_generation, 1);
-    if (compile_router(s, diag) != 0 || resolve_targets(s, diag) != 0) {
+    if (compile_router(s, diag) != 0 || resolve_targets(s, diag) != 0 || resolve_providers(s) != 0) {
         snapshot_free(s);
         return -1;
     }

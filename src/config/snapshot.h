@@ -7,11 +7,23 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
 #include "core/diag.h"
 #include "http/router.h"
+
+struct rl_pstate; /* upstream/provider_state.h */
+
+/* Per provider, what the snapshot resolved once (parallel to cfg->providers). */
+typedef struct rl_provider_rt {
+    struct rl_pstate *ps;    /* run-time state: breaker, samples, mode override */
+    rl_mode_t mode;          /* from the config: RL_MODE_MOCK or RL_MODE_REAL */
+    bool ready;              /* every env var it needs is set (auto would pick real) */
+    const char *missing[16]; /* the unset env vars (borrowed from cfg), at most 16 … */
+    size_t n_missing;        /* … of this many */
+} rl_provider_rt_t;
 
 typedef struct rl_snapshot {
     atomic_int refs;
@@ -20,7 +32,16 @@ typedef struct rl_snapshot {
     rl_router_t *router;
     /* per route: the provider of each target, resolved once */
     const rl_provider_cfg_t ***route_targets;
+    rl_provider_rt_t *providers; /* parallel to cfg->providers */
 } rl_snapshot_t;
+
+/* The provider's effective mode now (RL_MODE_MOCK or RL_MODE_REAL): a
+ * run-time override (PUT /admin/v1/mode) for the provider, else a global
+ * one, else the config's choice; an `auto` override follows `ready`. */
+rl_mode_t rl_snapshot_provider_mode(const rl_snapshot_t *s, size_t provider_index);
+
+/* Logs each provider's mode and why (at start and after a reload). */
+void rl_snapshot_log_modes(const rl_snapshot_t *s);
 
 /* Builds a snapshot from `cfg`, taking ownership of it (freed on failure
  * too). Compiles the router; template problems are added to `diag` with the

@@ -21,7 +21,7 @@ size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *m
     return n < 0 ? 0 : (size_t)n;
 }
 
-static const char *reason_phrase(int status)
+const char *rl_reason_phrase(int status)
 {
     switch (status) {
     case 200:
@@ -75,7 +75,7 @@ void rl_envelope_set_headers(rl_request_t *r, size_t len)
 static void send_json(rl_request_t *r, int status, char *body, size_t len)
 {
     r->req->res.status = status;
-    r->req->res.reason = reason_phrase(status);
+    r->req->res.reason = rl_reason_phrase(status);
     rl_envelope_set_headers(r, len);
     h2o_send_inline(r->req, body, len);
 }

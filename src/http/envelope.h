@@ -30,4 +30,7 @@ void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_js
 /* Answers r with `status` and {"success":true,"data":<data_json>}. */
 void rl_respond_data(rl_request_t *r, int status, const char *data_json);
 
+/* The reason phrase of `status` ("Too Many Requests"), or a generic one. */
+const char *rl_reason_phrase(int status);
+
 #endif

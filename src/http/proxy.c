@@ -323,6 +323,15 @@ static int add_credentials(rl_request_t *r, const rl_provider_cfg_t *p, char **u
     return 0;
 }
 
+h2o_iovec_t rl_proxy_path(rl_request_t *r, const char *tmpl, const rl_route_match_t *m)
+{
+    if (tmpl == NULL) return r->path;
+    size_t cap = strlen(tmpl) + 4096;
+    char *out = h2o_mem_alloc_pool(&r->req->pool, cap);
+    int n = rl_router_expand(tmpl, m, out, cap);
+    return n < 0 ? h2o_iovec_init(NULL, 0) : h2o_iovec_init(out, (size_t)n);
+}
+
 /* base_url + path (template-expanded or the request's) + query. */
 static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl,
                        const rl_route_match_t *m)

@@ -16,6 +16,11 @@ typedef struct rl_proxy rl_proxy_t;
 void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *path_tmpl,
                     const rl_route_match_t *m);
 
+/* The path a provider is sent (no query): `tmpl` expanded with the route's
+ * params, or the request's own path when NULL. In the request pool;
+ * {NULL, 0} when too long. */
+h2o_iovec_t rl_proxy_path(rl_request_t *r, const char *tmpl, const rl_route_match_t *m);
+
 /* RFC 9110 §9.2.2: a request may be sent again when its method is
  * idempotent or the client made it so with an Idempotency-Key. */
 int rl_proxy_may_replay(const h2o_req_t *req);

@@ -3,6 +3,7 @@
  * Blocking work (reading and parsing the config) happens here, never on a
  * worker loop. */
 #include "http/server.h"
+#include "upstream/health.h"
 
 #include <netdb.h>
 #include <openssl/err.h>
@@ -106,6 +107,7 @@ static int reload(rl_server_t *s, uint64_t *generation, char **why)
     rl_snapshot_release(old);
     rl_log_set_level(ns->cfg->log_level);
     *generation = ns->generation;
+    rl_snapshot_log_modes(ns);
     rl_snapshot_slot_publish(&s->slot, ns);
     rl_metrics_config_reload(1);
     rl_metrics_config_generation(*generation);
@@ -196,6 +198,7 @@ static int load_initial(rl_server_t *s, const char *path)
         return 2;
     }
     rl_metrics_config_generation(snap->generation);
+    rl_snapshot_log_modes(snap);
     rl_snapshot_slot_publish(&s->slot, snap);
     rl_log_set_level(snap->cfg->log_level);
     return 0;
@@ -265,10 +268,13 @@ int rl_server_run(const char *config_path)
                     s->ssl_ctx ? " with TLS" : "", cfg->listen_admin, s->n_workers);
     rl_snapshot_release(snap);
     if (rc != 0) goto out;
+    s->health = rl_health_start(&s->loop, &s->slot);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     for (int i = 0; i < s->n_workers; i++)
         uv_thread_join(&s->workers[i].thread);
-    rl_ingress_stop(s); /* the audit queue is written out */
+    rl_health_stop(s->health);
+    uv_run(&s->loop, UV_RUN_NOWAIT); /* the probes' handles close */
+    rl_ingress_stop(s);              /* the audit queue is written out */
     rl_log_info("shutdown complete");
 out:
     if (rc != 0) rl_snapshot_slot_clear(&s->slot);

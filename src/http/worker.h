@@ -50,8 +50,8 @@ struct rl_worker {
     rl_snapshot_t *snap; /* the worker's reference to the newest snapshot it saw */
     uint64_t snap_gen;
     rl_client_t *client;
-    rl_shared_t *shared;        /* the process-wide shared state (server.c); borrowed */
-    struct rl_jwks_cache *jwks; /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
+    rl_shared_t *shared;          /* the process-wide shared state (server.c); borrowed */
+    struct rl_jwks_cache *jwks;   /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
     struct rl_keycache *keycache; /* policy/auth_apikey.c: API key lookups; created on first use */
     rl_accesslog_t alog;
     rl_rng_t rng;
@@ -68,10 +68,10 @@ struct rl_server {
     rl_worker_t *workers;
     int n_workers;
     SSL_CTX *ssl_ctx;
-    rl_shared_t *shared; /* opened once ("memory://"), shared by every worker */
-    struct rl_store *store;              /* store/store.h: opened at start, thread-safe */
-    struct rl_audit_writer *audit;       /* ingress/audit_writer.h: control-thread batch writer */
-    uv_loop_t loop;      /* the control thread's */
+    rl_shared_t *shared;           /* opened once ("memory://"), shared by every worker */
+    struct rl_store *store;        /* store/store.h: opened at start, thread-safe */
+    struct rl_audit_writer *audit; /* ingress/audit_writer.h: control-thread batch writer */
+    uv_loop_t loop;                /* the control thread's */
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_async_t jobs_async;
     pthread_mutex_t jobs_mu;
@@ -80,6 +80,7 @@ struct rl_server {
     atomic_int shutting_down;
     atomic_int workers_running;
     uint64_t started_ms;
+    struct rl_health *health; /* active provider probes (upstream/health.h) */
 };
 
 /* The worker that owns h2o context `ctx`. */

@@ -11,6 +11,7 @@
 #include "metrics/metrics.h"
 #include "policy/policy.h"
 #include "upstream/backoff.h"
+#include "upstream/mock_attempt.h"
 #include "upstream/provider_state.h"
 #include "upstream/retry_after.h"
 
@@ -34,6 +35,7 @@ struct rl_chain {
     int64_t retry_after_ms; /* of the refused answer, -1 = none */
     uv_timer_t timer;
     bool timer_init, committed;
+    bool mock; /* the current target answers from its mock fixtures */
     outcome_t *outcomes;
 };
 
@@ -230,7 +232,20 @@ static void start_attempt(rl_chain_t *ch)
     ch->attempts++;
     ch->retry_after_ms = -1;
     ch->attempt_start_ms = rl_mono_ms();
-    rl_proxy_start(r, cur_provider(ch), t->path ? t->path : route->upstream_path, &r->match);
+    const char *tmpl = t->path ? t->path : route->upstream_path;
+    const rl_provider_cfg_t *p = cur_provider(ch);
+    if (ch->mock) {
+        h2o_iovec_t path = rl_proxy_path(r, tmpl, &r->match);
+        if (path.base == NULL) {
+            rl_respond_error(r, RL_EINTERNAL, NULL, "upstream path too long");
+            return;
+        }
+        rl_mock_fault_cfg_t fault = {p->mock.latency_ms, p->mock.error_rate, p->mock.seed};
+        uint64_t counter = atomic_fetch_add_explicit(&ch->ps->mock_counter, 1, memory_order_relaxed);
+        rl_mock_attempt_start(r, p->mocks, &fault, counter, path.base, path.len);
+        return;
+    }
+    rl_proxy_start(r, p, tmpl, &r->match);
 }
 
 static void after_limits(rl_chain_t *ch, int stage);
@@ -267,6 +282,7 @@ static void after_limits(rl_chain_t *ch, int stage)
     const rl_provider_cfg_t *p = cur_provider(ch);
     rl_shared_t *sh = ch->r->w->shared;
     char key[160];
+    if (ch->mock) stage = 2; /* mocks spend no provider budget */
     if (stage == 0 && p->rate_limit.count && sh) {
         int n = snprintf(key, sizeof(key), "out:rl:%s", p->name);
         rl_shared_gcra(sh, key, (size_t)n, p->rate_limit.count, p->rate_limit.period_ms, rl_wall_ms(),
@@ -289,8 +305,10 @@ static void try_target(rl_chain_t *ch)
 {
     rl_request_t *r = ch->r;
     const rl_provider_cfg_t *p = cur_provider(ch);
+    size_t idx = (size_t)(p - r->snap->cfg->providers);
     r->provider = p;
-    ch->ps = rl_pstate_get(p);
+    ch->ps = r->snap->providers[idx].ps;
+    ch->mock = rl_snapshot_provider_mode(r->snap, idx) == RL_MODE_MOCK;
     ch->has_verdict = false;
     if (ch->ps->breaker) {
         uint64_t now = rl_mono_ms();

@@ -110,10 +110,12 @@ static void set_head(rl_mock_attempt_t *m)
     rl_request_t *r = m->r;
     h2o_req_t *req = r->req;
     req->res.status = m->resp.status;
-    req->res.reason = "OK";
+    req->res.reason = rl_reason_phrase(m->resp.status);
     for (size_t i = 0; i < m->resp.n_headers; i++) {
         const rl_mock_kv_t *h = &m->resp.headers[i];
-        rl_request_add_header(r, h->name, strlen(h->name), h->value, strlen(h->value));
+        if (strcmp(h->name, "x-request-id") == 0) continue; /* relais' own wins */
+        h2o_iovec_t name = h2o_strdup(&req->pool, h->name, SIZE_MAX); /* the fixture goes before the send */
+        rl_request_add_header(r, name.base, name.len, h->value, strlen(h->value));
     }
     if (m->resp.applied[0])
         rl_request_add_header(r, H2O_STRLIT("preference-applied"), m->resp.applied, strlen(m->resp.applied));
@@ -133,7 +135,8 @@ static void answer(rl_mock_attempt_t *m)
     for (size_t i = 0; i < m->resp.n_headers && n < 64; i++, n++)
         hdrs[n] = (rl_hdr_t){m->resp.headers[i].name, strlen(m->resp.headers[i].name),
                              m->resp.headers[i].value, strlen(m->resp.headers[i].value)};
-    if (!rl_chain_attempt_head(r, status, hdrs, n)) {
+    /* An answer the client chose (Prefer) is theirs: no retry, no fallback. */
+    if (!rl_chain_attempt_head(r, m->resp.applied[0] ? 200 : status, hdrs, n)) {
         let_go(m);
         rl_chain_attempt_failed(r, RL_EUPSTREAM_ERROR, status, "mock answered with a failure");
         return;

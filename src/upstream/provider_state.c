@@ -16,6 +16,30 @@ typedef struct entry {
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static entry_t *reg;
+static atomic_int global_mode_override;
+
+int rl_mode_global_override(void)
+{
+    return atomic_load_explicit(&global_mode_override, memory_order_relaxed);
+}
+
+void rl_mode_set_global_override(int v)
+{
+    atomic_store(&global_mode_override, v);
+}
+
+void rl_pstate_set_mode_override(rl_pstate_t *ps, int v)
+{
+    atomic_store(&ps->mode_override, v);
+}
+
+void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud)
+{
+    pthread_mutex_lock(&reg_mu);
+    for (entry_t *e = reg; e; e = e->next)
+        fn(&e->ps, ud);
+    pthread_mutex_unlock(&reg_mu);
+}
 
 uint64_t rl_mono_ms(void)
 {

@@ -58,6 +58,15 @@ void rl_pstate_view(rl_pstate_t *ps, uint64_t now_ms, rl_pstate_view_t *out);
 /* Records a health probe result. */
 void rl_pstate_probe(rl_pstate_t *ps, uint64_t wall_ms, bool ok, int status, uint32_t latency_ms);
 
+/* Run-time mode overrides (PUT /admin/v1/mode): 0 = none, else RL_MODE_* + 1.
+ * The global one applies to providers without one of their own. */
+int rl_mode_global_override(void);
+void rl_mode_set_global_override(int v);
+void rl_pstate_set_mode_override(rl_pstate_t *ps, int v);
+
+/* Calls fn for every provider state known (admin listings). */
+void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud);
+
 /* Frees every state (at exit, once no worker runs). */
 void rl_pstate_shutdown(void);
 

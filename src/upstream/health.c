@@ -1,0 +1,179 @@
+/* health.c — active health probes, see health.h. */
+#include "upstream/health.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "providers/mode.h"
+#include "upstream/auth_apply.h"
+#include "upstream/client.h"
+#include "upstream/provider_state.h"
+
+#define TICK_MS 500
+#define PROBE_TIMEOUT_MS 10000
+
+typedef struct probe {
+    struct probe *next;
+    rl_health_t *h;
+    char *name;
+    uint64_t due_ms;     /* monotonic: next probe */
+    rl_xfer_t *xfer;     /* in flight, or NULL */
+    rl_snapshot_t *snap; /* held while in flight (the auth config lives in it) */
+    rl_pstate_t *ps;
+    uint64_t started_ms;
+    int status;
+} probe_t;
+
+struct rl_health {
+    uv_loop_t *loop;
+    rl_snapshot_slot_t *slot;
+    rl_client_t *client;
+    uv_timer_t tick;
+    probe_t *probes;
+};
+
+static probe_t *probe_for(rl_health_t *h, const char *name)
+{
+    for (probe_t *p = h->probes; p; p = p->next)
+        if (strcmp(p->name, name) == 0) return p;
+    probe_t *p = calloc(1, sizeof(*p));
+    if (p == NULL || (p->name = strdup(name)) == NULL) {
+        free(p);
+        return NULL;
+    }
+    p->h = h;
+    p->next = h->probes;
+    h->probes = p;
+    return p;
+}
+
+static int on_head(void *ud, int status, const char *reason, size_t reason_len, const rl_hdr_t *hdrs,
+                   size_t n)
+{
+    (void)reason, (void)reason_len, (void)hdrs, (void)n;
+    ((probe_t *)ud)->status = status;
+    return RL_XFER_CONTINUE;
+}
+
+static int on_body(void *ud, const char *p, size_t n)
+{
+    (void)ud, (void)p, (void)n;
+    return RL_XFER_CONTINUE;
+}
+
+static void on_done(void *ud, rl_errcode_t code, const char *detail)
+{
+    probe_t *p = ud;
+    uint64_t now = rl_mono_ms();
+    bool ok = code == RL_EOK && p->status >= 200 && p->status < 400;
+    rl_pstate_probe(p->ps, rl_wall_ms(), ok, code == RL_EOK ? p->status : 0, (uint32_t)(now - p->started_ms));
+    if (!ok)
+        rl_log_warn("health probe of provider %s failed: %s", p->name,
+                    code == RL_EOK ? "unexpected status" : detail);
+    p->xfer = NULL;
+    rl_snapshot_release(p->snap);
+    p->snap = NULL;
+}
+
+static const rl_xfer_cbs_t cbs = {on_head, on_body, on_done};
+
+static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
+{
+    const rl_provider_cfg_t *p = &s->cfg->providers[i];
+    size_t len = strlen(p->base_url) + strlen(p->health_path) + 1;
+    char *url = malloc(len);
+    if (url == NULL) return;
+    snprintf(url, len, "%s%s", p->base_url, p->health_path);
+    rl_hdr_t hdrs[RL_AUTH_MAX_HDRS + 1];
+    size_t n = 0;
+    hdrs[n++] = (rl_hdr_t){"User-Agent", 10, "relais-health", 13};
+    rl_auth_out_t ao = {0};
+    rl_err_t err;
+    const char *method = p->health_method ? p->health_method : "GET";
+    if (p->auth.type != RL_AUTH_NONE && p->auth.type != RL_AUTH_MTLS && p->auth.type != RL_AUTH_OAUTH2_CC) {
+        rl_auth_req_t ar = {.method = method,
+                            .method_len = strlen(method),
+                            .url = url,
+                            .headers = hdrs,
+                            .n_headers = n,
+                            .now_ms = rl_wall_ms()};
+        if (rl_auth_apply(&p->auth, &ar, &ao, &err) == 0)
+            for (size_t k = 0; k < ao.n_hdrs; k++)
+                hdrs[n++] = ao.hdrs[k];
+    }
+    rl_xfer_req_t xr = {
+        .url = ao.url ? ao.url : url,
+        .method = method,
+        .method_len = strlen(method),
+        .headers = hdrs,
+        .n_headers = n,
+        .connect_timeout_ms = p->connect_timeout_ms,
+        .total_timeout_ms = p->total_timeout_ms < PROBE_TIMEOUT_MS ? p->total_timeout_ms : PROBE_TIMEOUT_MS,
+        .may_replay = 1,
+        .tls_cert = p->auth.type == RL_AUTH_MTLS ? p->auth.mtls.cert : NULL,
+        .tls_key = p->auth.type == RL_AUTH_MTLS ? p->auth.mtls.key : NULL,
+    };
+    pr->status = 0;
+    pr->ps = s->providers[i].ps;
+    pr->started_ms = rl_mono_ms();
+    if (rl_xfer_start(h->client, &xr, &cbs, pr, &pr->xfer) == 0) pr->snap = rl_snapshot_ref(s);
+    rl_auth_out_free(&ao);
+    free(url);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    rl_health_t *h = t->data;
+    rl_snapshot_t *s = rl_snapshot_slot_acquire(h->slot);
+    if (s == NULL) return;
+    uint64_t now = rl_mono_ms();
+    for (size_t i = 0; i < s->cfg->n_providers; i++) {
+        const rl_provider_cfg_t *p = &s->cfg->providers[i];
+        if (p->health_path == NULL || rl_snapshot_provider_mode(s, i) != RL_MODE_REAL) continue;
+        probe_t *pr = probe_for(h, p->name);
+        if (pr == NULL || pr->xfer != NULL || now < pr->due_ms) continue;
+        pr->due_ms = now + (p->health_interval_ms ? p->health_interval_ms : 30000);
+        start_probe(h, pr, s, i);
+    }
+    rl_snapshot_release(s);
+}
+
+rl_health_t *rl_health_start(uv_loop_t *loop, rl_snapshot_slot_t *slot)
+{
+    rl_health_t *h = calloc(1, sizeof(*h));
+    if (h == NULL) return NULL;
+    h->loop = loop;
+    h->slot = slot;
+    if ((h->client = rl_client_new(loop)) == NULL) {
+        free(h);
+        return NULL;
+    }
+    uv_timer_init(loop, &h->tick);
+    h->tick.data = h;
+    uv_timer_start(&h->tick, on_tick, 0, TICK_MS);
+    uv_unref((uv_handle_t *)&h->tick); /* probes never keep relais alive */
+    return h;
+}
+
+static void on_tick_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+void rl_health_stop(rl_health_t *h)
+{
+    if (h == NULL) return;
+    while (h->probes) {
+        probe_t *p = h->probes;
+        h->probes = p->next;
+        if (p->xfer) {
+            rl_xfer_cancel(p->xfer);
+            rl_snapshot_release(p->snap);
+        }
+        free(p->name);
+        free(p);
+    }
+    rl_client_free(h->client);
+    uv_close((uv_handle_t *)&h->tick, on_tick_closed);
+}
