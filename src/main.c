@@ -1,4 +1,5 @@
-/* main.c — the relais command line: dispatch to serve, check, version. */
+/* main.c — the relais command line: dispatch to serve, check, providers,
+ * keys, migrate, audit, version. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "config/snapshot.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "upstream/inventory.h"
 
 static const char usage[] =
     "usage: relais <command> [options]\n"
@@ -15,7 +17,9 @@ static const char usage[] =
     "commands:\n"
     "  serve [-c FILE]                  run the gateway (default FILE: relais.yaml)\n"
     "  check [-c FILE] [--mode production] [--strict]\n"
-    "                                   validate the config; print each problem as file:line: message\n"
+    "                                   validate the config; print each problem as file:line: message;\n"
+    "                                   list providers with missing env vars (--strict: exit 1 then)\n"
+    "  providers [-c FILE]              inventory: provider, domain, mode, env vars, missing, health URL\n"
     "  keys create -c FILE --name NAME [--scopes a,b] [--allow-ips CIDR,...] [--expires 30d]\n"
     "                                   create an API key; prints the key once, alone on the first line\n"
     "  keys list|rotate ID [--grace 7d]|revoke ID [-c FILE]\n"
@@ -63,6 +67,15 @@ static int cmd_check(const cli_t *o)
     rl_snapshot_t *s = NULL;
     int bad = rl_snapshot_load(o->config, &s, &d) != 0;
     if (!bad && rl_config_check_production(s->cfg, o->production != 0, &d) > 0) bad = 1;
+    if (s != NULL) {
+        rl_diag_t m = RL_DIAG_INIT;
+        if (rl_inventory_missing(s, o->strict ? &d : &m) > 0 && o->strict) bad = 1;
+        if (m.count) {
+            fprintf(stderr, "warning: these providers run in mock mode unless their env vars are set:\n");
+            rl_diag_print(&m, stderr);
+        }
+        rl_diag_clear(&m);
+    }
     if (bad) {
         rl_diag_print(&d, stderr);
         fprintf(stderr, "%s: %zu problem%s\n", o->config, d.count, d.count == 1 ? "" : "s");
@@ -72,6 +85,20 @@ static int cmd_check(const cli_t *o)
     rl_snapshot_release(s);
     rl_diag_clear(&d);
     return bad ? 1 : 0;
+}
+
+static int cmd_providers(const cli_t *o)
+{
+    rl_diag_t d = RL_DIAG_INIT;
+    rl_snapshot_t *s = NULL;
+    if (rl_snapshot_load(o->config, &s, &d) != 0) {
+        rl_diag_print(&d, stderr);
+        rl_diag_clear(&d);
+        return 1;
+    }
+    rl_inventory_print(s, stdout);
+    rl_snapshot_release(s);
+    return 0;
 }
 
 static int cmd_serve(const cli_t *o)
@@ -101,10 +128,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "keys") == 0) return rl_cli_keys(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0) return rl_cli_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "audit") == 0) return rl_cli_audit(argc - 2, argv + 2);
-    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0) {
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "providers") != 0) {
         fprintf(stderr, "relais: unknown command '%s'\n\n%s", cmd, usage);
         return 2;
     }
     if (parse_options(argc, argv, &o) != 0) return 2;
+    if (strcmp(cmd, "providers") == 0) return cmd_providers(&o);
     return strcmp(cmd, "serve") == 0 ? cmd_serve(&o) : cmd_check(&o);
 }
