@@ -70,6 +70,8 @@ typedef struct rl_provider_cfg {
     char **required_env;         /* env vars needed to run for real (the preset's) */
     size_t n_required_env;
     struct rl_mock_set *mocks; /* mock.dir fixtures then the preset's built-in ones; never NULL */
+    char **fixed_headers;      /* the preset's headers sent on every request: name, value, name, … */
+    size_t n_fixed_headers;    /* pairs */
     int line;
 } rl_provider_cfg_t;
 
@@ -106,7 +108,7 @@ typedef struct rl_route_cfg {
     size_t n_auth;
     char **scopes; /* every one required of the consumer */
     size_t n_scopes;
-    rl_cidr_list_t allow_ips;     /* empty = any address */
+    rl_cidr_list_t allow_ips;    /* empty = any address */
     rl_limit_cfg_t *rate_limits; /* `rate_limit`: one or several */
     size_t n_rate_limits;
     rl_limit_cfg_t quota; /* rate.calendar 'd' or 'm'; count 0 = none */
@@ -166,7 +168,7 @@ typedef struct rl_config {
     uint64_t cache_max_memory; /* cache.max_memory, default 64MiB; 0 = no response cache */
     bool cache_any;            /* some route has `cache` */
     /* store and audit trail (config_ingress_audit.c) */
-    char *store_url;                   /* `store`; sqlite:// paths made absolute; default sqlite://<dir>/var/relais.db */
+    char *store_url; /* `store`; sqlite:// paths made absolute; default sqlite://<dir>/var/relais.db */
     uint64_t audit_anonymize_after_ms; /* audit.anonymize_after, default 30d */
     uint64_t audit_retention_ms;       /* audit.retention, default 365d */
     uint32_t audit_queue;              /* audit.queue, default 10000 */

@@ -87,9 +87,15 @@ void rl_cfg_mode_override(rl_cfg_ctx_t *c);
 /* Response policies (config_policies.c): the route keys cache, fields,
  * deprecation and rename, called by the route loader; the top-level `cache`;
  * freeing a route's share. */
-void rl_cfg_load_route_policies(rl_cfg_ctx_t *c, rl_route_cfg_t *r, const rl_ynode_t *route, const char *path);
+void rl_cfg_load_route_policies(rl_cfg_ctx_t *c, rl_route_cfg_t *r, const rl_ynode_t *route,
+                                const char *path);
 void rl_cfg_load_cache(rl_cfg_ctx_t *c, const rl_ynode_t *n);
 void rl_cfg_free_route_policies(rl_route_cfg_t *r);
+
+/* A preset provider with no `auth` block gets the preset's credentials
+ * from the environment (missing ones recorded), and the preset's fixed
+ * headers (config_provider_ext.c). Call after the auth block was loaded. */
+void rl_cfg_preset_auth(rl_provider_cfg_t *p);
 
 /* malloc that never returns NULL. */
 void *rl_cfg_xcalloc(size_t n, size_t size);

@@ -201,8 +201,73 @@ void rl_cfg_load_provider_ext(rl_cfg_ctx_t *c, const rl_ynode_t *map, const char
     load_fixtures(c, map, path, p, pr);
 }
 
+static char *env_or_null(const char *name)
+{
+    const char *v = name ? getenv(name) : NULL;
+    return v && v[0] ? rl_cfg_xstrdup(v) : NULL;
+}
+
+static void note_env(rl_auth_cfg_t *a, const char *name, bool set)
+{
+    if (name == NULL) return;
+    a->env_vars = realloc(a->env_vars, (a->n_env_vars + 2) * sizeof(char *));
+    if (a->env_vars == NULL) abort();
+    a->env_vars[a->n_env_vars++] = rl_cfg_xstrdup(name);
+    a->env_vars[a->n_env_vars] = NULL;
+    if (set) return;
+    a->missing_env = realloc(a->missing_env, (a->n_missing_env + 2) * sizeof(char *));
+    if (a->missing_env == NULL) abort();
+    a->missing_env[a->n_missing_env++] = rl_cfg_xstrdup(name);
+    a->missing_env[a->n_missing_env] = NULL;
+}
+
+void rl_cfg_preset_auth(rl_provider_cfg_t *p)
+{
+    const rl_preset_t *pr = p->preset ? rl_preset_find(p->preset) : NULL;
+    if (pr == NULL) return;
+    size_t n = 0;
+    while (pr->headers && pr->headers[n].name)
+        n++;
+    p->fixed_headers = rl_cfg_xcalloc(2 * n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        p->fixed_headers[2 * i] = rl_cfg_xstrdup(pr->headers[i].name);
+        p->fixed_headers[2 * i + 1] = rl_cfg_xstrdup(pr->headers[i].value);
+    }
+    p->n_fixed_headers = n;
+    rl_auth_cfg_t *a = &p->auth;
+    if (a->type != RL_AUTH_NONE || a->line != 0) return; /* the file's auth block wins */
+    const rl_preset_auth_t *pa = &pr->auth;
+    switch (pa->type) {
+    case RL_PRESET_AUTH_NONE:
+        return;
+    case RL_PRESET_AUTH_BEARER:
+        a->type = RL_AUTH_BEARER;
+        a->bearer.token = env_or_null(pa->token_env);
+        note_env(a, pa->token_env, a->bearer.token != NULL);
+        break;
+    case RL_PRESET_AUTH_API_KEY:
+        a->type = RL_AUTH_API_KEY;
+        a->api_key.header = rl_cfg_xstrdup(pa->header);
+        a->api_key.key = env_or_null(pa->token_env);
+        note_env(a, pa->token_env, a->api_key.key != NULL);
+        break;
+    case RL_PRESET_AUTH_BASIC:
+        a->type = RL_AUTH_BASIC;
+        a->basic.username = env_or_null(pa->username_env);
+        note_env(a, pa->username_env, a->basic.username != NULL);
+        a->basic.password = pa->password_env ? env_or_null(pa->password_env) : rl_cfg_xstrdup("");
+        note_env(a, pa->password_env, a->basic.password != NULL);
+        break;
+    }
+}
+
 void rl_cfg_free_provider_ext(rl_provider_cfg_t *p)
 {
+    for (size_t i = 0; i < 2 * p->n_fixed_headers; i++)
+        free(p->fixed_headers[i]);
+    free(p->fixed_headers);
+    p->fixed_headers = NULL;
+    p->n_fixed_headers = 0;
     free(p->preset);
     free(p->domain);
     free(p->health_method);

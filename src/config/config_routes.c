@@ -89,6 +89,7 @@ static void load_provider(rl_cfg_ctx_t *c, const rl_ypair_t *pair)
     char auth_path[96];
     snprintf(auth_path, sizeof(auth_path), "%s.auth", path);
     rl_cfg_load_auth(c, rl_ytree_get(n, "auth"), auth_path, &p->auth);
+    rl_cfg_preset_auth(p);
 }
 
 void rl_cfg_load_providers(rl_cfg_ctx_t *c, const rl_ynode_t *n)

@@ -9,6 +9,7 @@
  * client holds at most ~2 × PENDING_MAX per request, never the whole body. */
 #include "http/proxy.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,25 @@ int rl_proxy_may_replay(const h2o_req_t *req)
     return h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1) >= 0;
 }
 
+/* The preset's headers sent on every request (anthropic-version…): they
+ * replace the client's of the same name. At most 8. */
+static size_t add_fixed_headers(const rl_provider_cfg_t *p, rl_hdr_t *hdrs, size_t n)
+{
+    if (p->n_fixed_headers == 0) return n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+        for (size_t f = 0; f < p->n_fixed_headers && !dup; f++)
+            dup = strlen(p->fixed_headers[2 * f]) == hdrs[i].name_len &&
+                  strncasecmp(p->fixed_headers[2 * f], hdrs[i].name, hdrs[i].name_len) == 0;
+        if (!dup) hdrs[k++] = hdrs[i];
+    }
+    for (size_t f = 0; f < p->n_fixed_headers && f < 8; f++)
+        hdrs[k++] = (rl_hdr_t){p->fixed_headers[2 * f], strlen(p->fixed_headers[2 * f]),
+                               p->fixed_headers[2 * f + 1], strlen(p->fixed_headers[2 * f + 1])};
+    return k;
+}
+
 /* The provider's outbound credentials (upstream/auth_apply.h): headers of
  * the same name from the client are dropped, relais' own are added; an
  * api_key in the query rewrites the URL. Returns 0, or -1 (nothing usable:
@@ -374,7 +394,8 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     px->gen.proceed = on_proceed;
     uint64_t total = p->total_timeout_ms;
     if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
-    size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS);
+    size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS - 8);
+    n_hdrs = add_fixed_headers(p, hdrs, n_hdrs);
     rl_auth_out_t ao = {0};
     if (add_credentials(r, p, &url, hdrs, &n_hdrs, &ao) != 0) {
         rl_auth_out_free(&ao);
