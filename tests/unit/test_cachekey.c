@@ -168,6 +168,7 @@ static void test_entry_roundtrip(void **state)
     rl_centry_hdr_t dh[4];
     assert_int_equal(rl_centry_decode(buf, n, &d, dh, 4), 0);
     assert_int_equal(d.status, 200);
+    assert_false(d.own_etag);
     assert_int_equal(d.stored_ms, 1234567890123ull);
     assert_int_equal(d.n_headers, 2);
     assert_memory_equal(d.headers[0].value, "application/json", 16);
@@ -182,7 +183,13 @@ static void test_entry_roundtrip(void **state)
     buf[0] = 'X';
     assert_int_equal(rl_centry_decode(buf, n, &d, dh, 4), -1);
     /* no tag, no body */
-    e.etag = NULL, e.etag_len = 0, e.body_len = 0, e.n_headers = 0, e.status = 204;
+    e.own_etag = true;
+    n = rl_centry_size(&e);
+    rl_centry_encode(&e, buf);
+    assert_int_equal(rl_centry_decode(buf, n, &d, dh, 4), 0);
+    assert_true(d.own_etag);
+    assert_int_equal(d.status, 200);
+    e.etag = NULL, e.etag_len = 0, e.body_len = 0, e.n_headers = 0, e.status = 204, e.own_etag = false;
     n = rl_centry_size(&e);
     rl_centry_encode(&e, buf);
     assert_int_equal(rl_centry_decode(buf, n, &d, dh, 4), 0);

@@ -244,8 +244,9 @@ static void test_unknown_keys(void **state)
     problem("providers:\n  p:\n    base_url: http://h\n    authn: {}\n", 4, "unknown key 'providers.p.authn'");
     problem("providers:\n  p:\n    base_url: http://h\n    timeout: {conect: 1s}\n", 4,
             "unknown key 'providers.p.timeout.conect' (did you mean 'providers.p.timeout.connect'?)");
-    problem(PROVIDERS "routes:\n  - match: {path: /}\n    upstream: {targets: [backend]}\n    cache: {}\n", 7,
-            "unknown key 'routes[0].cache'");
+    problem(PROVIDERS "routes:\n  - match: {path: /}\n    upstream: {targets: [backend]}\n"
+                      "    cache: {ttl: 1s, size: 1}\n",
+            7, "unknown key 'routes[0].cache.size'");
     problem(PROVIDERS "routes:\n  - match: {path: /, method: [GET]}\n    upstream: {targets: [backend]}\n", 5,
             "unknown key 'routes[0].match.method' (did you mean 'routes[0].match.methods'?)");
     problem(PROVIDERS
