@@ -12,6 +12,7 @@
 
 #define TICK_MS 500
 #define PROBE_TIMEOUT_MS 10000
+#define MAX_FIXED_HDRS 8 /* as many as the proxy sends (http/proxy.c) */
 
 typedef struct probe {
     struct probe *next;
@@ -85,9 +86,14 @@ static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
     char *url = malloc(len);
     if (url == NULL) return;
     snprintf(url, len, "%s%s", p->base_url, p->health_path);
-    rl_hdr_t hdrs[RL_AUTH_MAX_HDRS + 1];
+    rl_hdr_t hdrs[1 + MAX_FIXED_HDRS + RL_AUTH_MAX_HDRS];
     size_t n = 0;
     hdrs[n++] = (rl_hdr_t){"User-Agent", 10, "relais-health", 13};
+    /* the preset's fixed headers go on probes too: without anthropic-version
+     * Anthropic answers 400, and a signed request must sign them */
+    for (size_t f = 0; f < p->n_fixed_headers && f < MAX_FIXED_HDRS; f++)
+        hdrs[n++] = (rl_hdr_t){p->fixed_headers[2 * f], strlen(p->fixed_headers[2 * f]),
+                               p->fixed_headers[2 * f + 1], strlen(p->fixed_headers[2 * f + 1])};
     rl_auth_out_t ao = {0};
     rl_err_t err;
     const char *method = p->health_method ? p->health_method : "GET";
