@@ -310,7 +310,10 @@ static void try_target(rl_chain_t *ch)
     ch->ps = r->snap->providers[idx].ps;
     ch->mock = rl_snapshot_provider_mode(r->snap, idx) == RL_MODE_MOCK;
     ch->has_verdict = false;
-    if (ch->ps->breaker) {
+    /* The breaker tracks the real provider: a mock neither waits for it
+     * (switching to mock during an outage answers at once) nor feeds it
+     * (injected faults leave nothing behind for the switch back to real). */
+    if (ch->ps->breaker && !ch->mock) {
         uint64_t now = rl_mono_ms();
         bool allowed = rl_breaker_allow(ch->ps->breaker, now, &ch->verdict);
         if (ch->verdict.probe) rl_metrics_breaker_transition(p->name, RL_METRICS_BREAKER_HALF_OPEN);

@@ -288,8 +288,8 @@ def test_error_rate_with_seed_is_reproducible_across_processes(relais_factory):
 
 def test_error_rate_sequence_is_the_documented_one(relais_factory):
     # docs/mocks.md: seed 1, error_rate 0.5 fails requests 3, 4, 8, 10, 12, 14, 15 of the first 16
-    # (without a breaker: five injected failures would open the default one)
-    providers = {"openai": {"preset": "openai", "breaker": False, "mock": {"error_rate": 0.5, "seed": 1}}}
+    # (with the default breaker: injected failures never open it)
+    providers = {"openai": {"preset": "openai", "mock": {"error_rate": 0.5, "seed": 1}}}
     inst = relais_factory(cfg=cfg_with(providers, [CHAT_ROUTE], workers=1), environ=env())
     got = statuses(inst, 16)
     assert [i for i, s in enumerate(got) if s == 503] == [3, 4, 8, 10, 12, 14, 15], got
@@ -488,3 +488,40 @@ def test_client_leaving_during_latency_or_stream_is_clean(relais_factory, tmp_pa
     r = post_json(inst.public_port, "/v1/chat/completions", {"model": "gpt-4o"})
     assert r.status == 200 and r.header("X-Relais-Mode") == "mock"
     assert inst.alive()
+
+
+def test_switch_to_mock_answers_at_once_while_the_breaker_is_open(relais_factory, upstream):
+    upstream.on("/down/*", Resp(500, body=b"boom"))
+    providers = {"p": {"preset": "generic", "base_url": upstream.url + "/down", "retry": {"attempts": 1},
+                       "breaker": {"threshold": 2, "window": "30s", "cooldown": "30s"}}}
+    routes = [{"name": "p", "match": {"path": "/p/{rest*}"}, "upstream": {"targets": ["p"], "path": "/{rest*}"}}]
+    inst = relais_factory(cfg=cfg_with(providers, routes), environ=env(), workers=1)
+    for _ in range(2):
+        assert httpclient.request(inst.public_port, "GET", "/p/x").status == 500
+    r = httpclient.request(inst.public_port, "GET", "/p/x")
+    assert_envelope(r.status, r, r.body, 503, "circuit_open")
+    # the provider is down: the operator switches it to mock, which answers now
+    assert put_mode(inst, {"provider": "p", "mode": "mock"}).status_code == 200
+    r = httpclient.request(inst.public_port, "GET", "/p/x")
+    assert r.status == 200 and r.header("X-Relais-Mode") == "mock" and r.json() == {"ok": True}
+    # back to real: the breaker is still the real provider's, open
+    assert put_mode(inst, {"provider": "p", "mode": None}).status_code == 200
+    assert httpclient.request(inst.public_port, "GET", "/p/x").status == 503
+
+
+def test_injected_failures_leave_the_real_breaker_closed(relais_factory, upstream):
+    upstream.on("/up/*", Resp(200, body=b"real"))
+    providers = {"p": {"preset": "generic", "base_url": upstream.url + "/up", "mode": "mock",
+                       "retry": {"attempts": 1}, "mock": {"error_rate": 1},
+                       "breaker": {"threshold": 2, "window": "30s", "cooldown": "30s"}}}
+    routes = [{"name": "p", "match": {"path": "/p/{rest*}"}, "upstream": {"targets": ["p"], "path": "/{rest*}"}}]
+    inst = relais_factory(cfg=cfg_with(providers, routes), environ=env(), workers=1)
+    for _ in range(4):
+        r = httpclient.request(inst.public_port, "GET", "/p/x")
+        assert r.status == 503 and r.json()["error"]["code"] == "service_unavailable"
+        assert r.header("X-Relais-Mode") == "mock"
+    assert status_of(inst, "p")["breaker"] == "closed"
+    assert status_of(inst, "p")["error_rate"] == 1.0  # still visible in /status
+    assert put_mode(inst, {"provider": "p", "mode": "real"}).status_code == 200
+    r = httpclient.request(inst.public_port, "GET", "/p/x")
+    assert r.status == 200 and r.body == b"real"
