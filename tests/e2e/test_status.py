@@ -205,3 +205,37 @@ def test_mock_mode_providers_are_never_probed(relais_factory, upstream):
     n = len([q for q in upstream.requests if q.path == "/healthz-pinned"])
     time.sleep(2.2)
     assert len([q for q in upstream.requests if q.path == "/healthz-pinned"]) == n
+
+
+def test_probe_with_query_key_and_head_method(relais_factory, upstream):
+    upstream.on("/ping", Resp(204))
+    providers = {"maps": {"base_url": upstream.url + "/",
+                          "auth": {"type": "api_key", "query": "key", "key": "${PROBE_TOKEN}"},
+                          "health": {"path": "/ping", "method": "HEAD", "interval": "1s"}}}
+    inst = relais_factory(cfg=cfg_with(providers, [route("m", "maps")]), environ=env(PROBE_TOKEN="q key/1"))
+    assert wait_until(lambda: any(q.path == "/ping" for q in upstream.requests), timeout=6)
+    probe = [q for q in upstream.requests if q.path == "/ping"][0]
+    assert probe.method == "HEAD" and probe.query == "key=q%20key%2F1"
+    assert wait_until(lambda: (status(inst, "maps")["last_probe"] or {}).get("status") == 204, timeout=3)
+    assert status(inst, "maps")["last_probe"]["ok"] is True
+
+
+def test_unreachable_probe_is_reported(relais_factory, refused_port):
+    providers = {"gone": {"base_url": f"http://127.0.0.1:{refused_port}",
+                          "health": {"path": "/healthz", "interval": "1s"}}}
+    inst = relais_factory(cfg=cfg_with(providers, [route("g", "gone")]))
+    assert wait_until(lambda: status(inst, "gone")["last_probe"] is not None, timeout=6)
+    lp = status(inst, "gone")["last_probe"]
+    assert lp["ok"] is False and lp["status"] == 0
+    assert any("health probe of provider gone failed" in e.get("msg", "") for e in inst.error_log())
+
+
+def test_mocked_answers_spend_no_quota(relais_factory):
+    providers = {"openai": {"preset": "openai", "quota": "2/day"}}
+    routes = [{"name": "models", "match": {"path": "/v1/models"}, "upstream": {"targets": ["openai"]}}]
+    inst = relais_factory(cfg=cfg_with(providers, routes), environ=env())
+    for _ in range(4):
+        r = httpclient.request(inst.public_port, "GET", "/v1/models")
+        assert r.status == 200 and r.header("X-Relais-Mode") == "mock"
+    s = status(inst, "openai")
+    assert s["quota"]["used"] == 0 and s["quota"]["remaining"] == 2 and s["samples"] == 4
