@@ -9,37 +9,48 @@
 
 #define PAGE 1000
 
+int rl_cli_audit_verify(rl_store_t *store, const char *key, rl_audit_verifier_t *v, int64_t *cp_seq,
+                        rl_err_t *err)
+{
+    char start[RL_STORE_HEX_LEN + 1];
+    int64_t after = 0;
+    rl_store_audit_row_t *rows;
+    size_t n;
+    int cp = rl_store_audit_checkpoint(store, cp_seq, start, err);
+    if (cp < 0) return cp;
+    if (cp == 0) *cp_seq = 0;
+    rl_audit_verify_init(v, cp ? start : RL_AUDIT_GENESIS, key, key ? strlen(key) : 0);
+    do {
+        int rc = rl_store_audit_query(store, NULL, after, PAGE, &rows, &n, err);
+        if (rc != 0) return rc;
+        for (size_t i = 0; i < n && rl_audit_verify_row(v, &rows[i]) == RL_AUDIT_FINE; i++)
+            after = rows[i].seq;
+        rl_store_audit_rows_free(rows, n);
+    } while (n == PAGE && v->problem == RL_AUDIT_FINE);
+    rl_audit_verify_end(v);
+    return 0;
+}
+
 /* Verifies the whole trail of `store`; prints the verdict. 0 intact. */
 static int verify(rl_store_t *store, const char *key)
 {
     rl_audit_verifier_t v;
     rl_err_t err;
-    char start[RL_STORE_HEX_LEN + 1];
-    int64_t cp_seq = 0, after = 0;
-    rl_store_audit_row_t *rows;
-    size_t n;
-    int cp = rl_store_audit_checkpoint(store, &cp_seq, start, &err);
-    if (cp < 0) goto fail;
-    rl_audit_verify_init(&v, cp ? start : RL_AUDIT_GENESIS, key, key ? strlen(key) : 0);
-    do {
-        if (rl_store_audit_query(store, NULL, after, PAGE, &rows, &n, &err) != 0) goto fail;
-        for (size_t i = 0; i < n && rl_audit_verify_row(&v, &rows[i]) == RL_AUDIT_FINE; i++)
-            after = rows[i].seq;
-        rl_store_audit_rows_free(rows, n);
-    } while (n == PAGE && v.problem == RL_AUDIT_FINE);
-    if (rl_audit_verify_end(&v) != RL_AUDIT_FINE) {
+    int64_t cp_seq = 0;
+    if (rl_cli_audit_verify(store, key, &v, &cp_seq, &err) != 0) {
+        fprintf(stderr, "relais audit verify: %s\n", err.msg);
+        return 1;
+    }
+    if (v.problem != RL_AUDIT_FINE) {
         printf("audit trail BROKEN: %s\n", v.message);
         return 1;
     }
-    if (cp)
+    if (cp_seq)
         printf("audit trail ok: %llu rows verified (from the retention checkpoint after row %lld)\n",
                (unsigned long long)v.rows, (long long)cp_seq);
     else
         printf("audit trail ok: %llu rows verified\n", (unsigned long long)v.rows);
     return 0;
-fail:
-    fprintf(stderr, "relais audit verify: %s\n", err.msg);
-    return 1;
 }
 
 int rl_cli_audit(int argc, char **argv)
