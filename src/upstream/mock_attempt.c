@@ -105,6 +105,20 @@ static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 
 /* ---- answering ---- */
 
+/* Headers a fixture may not set: framing and connection headers belong to
+ * the connection relais writes (a fixture's content-length or
+ * transfer-encoding would contradict the real framing), and relais' own
+ * (x-request-id, x-relais-*) win. Names are lower case. */
+static bool relais_owns(const char *name)
+{
+    static const char *const owned[] = {"connection", "keep-alive",  "proxy-connection", "transfer-encoding",
+                                        "te",         "trailer",     "upgrade",          "content-length",
+                                        "date",       "x-request-id"};
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        if (strcmp(name, owned[i]) == 0) return true;
+    return strncmp(name, "x-relais-", 9) == 0;
+}
+
 static void set_head(rl_mock_attempt_t *m)
 {
     rl_request_t *r = m->r;
@@ -113,7 +127,7 @@ static void set_head(rl_mock_attempt_t *m)
     req->res.reason = rl_reason_phrase(m->resp.status);
     for (size_t i = 0; i < m->resp.n_headers; i++) {
         const rl_mock_kv_t *h = &m->resp.headers[i];
-        if (strcmp(h->name, "x-request-id") == 0) continue; /* relais' own wins */
+        if (relais_owns(h->name)) continue;
         h2o_iovec_t name = h2o_strdup(&req->pool, h->name, SIZE_MAX); /* the fixture goes before the send */
         rl_request_add_header(r, name.base, name.len, h->value, strlen(h->value));
     }

@@ -525,3 +525,25 @@ def test_injected_failures_leave_the_real_breaker_closed(relais_factory, upstrea
     assert put_mode(inst, {"provider": "p", "mode": "real"}).status_code == 200
     r = httpclient.request(inst.public_port, "GET", "/p/x")
     assert r.status == 200 and r.body == b"real"
+
+
+def test_fixture_cannot_set_framing_or_relais_headers(relais_factory, tmp_path):
+    mocks = tmp_path / "mocks"
+    mocks.mkdir()
+    (mocks / "a.json").write_text(json.dumps({
+        "match": {"method": "POST", "path": "/v1/chat/completions"},
+        "response": {"headers": {"content-length": "3", "transfer-encoding": "chunked", "connection": "close",
+                                 "date": "yesterday", "x-relais-provider": "evil", "x-relais-attempts": "9",
+                                 "x-vendor": "kept"},
+                     "body": {"hello": "world"}}}))
+    providers = {"openai": {"preset": "openai", "mock": {"dir": str(mocks)}}}
+    inst = relais_factory(cfg=cfg_with(providers, [CHAT_ROUTE]), environ=env())
+    with httpclient.Conn(inst.public_port) as c:
+        for _ in range(2):  # the connection stays usable: the framing was relais' own
+            r = c.request("POST", "/v1/chat/completions", body=b"{}")
+            assert r.status == 200 and r.json() == {"hello": "world"}
+            assert r.header_all("Content-Length") == [str(len(r.body))]
+            assert r.header("Transfer-Encoding") is None and r.header_all("Connection") == ["keep-alive"]
+            assert r.header_all("X-Relais-Provider") == ["openai"] and r.header_all("X-Relais-Attempts") == ["1"]
+            assert r.header_all("Date") != ["yesterday"] and len(r.header_all("Date")) == 1
+            assert r.header("X-Vendor") == "kept"
