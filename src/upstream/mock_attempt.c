@@ -182,6 +182,24 @@ static void on_delay(uv_timer_t *t)
     answer(m);
 }
 
+/* mock.latency longer than the provider's timeout: the attempt times out
+ * as a slow real provider's would (retry, fallback or 504). */
+static void on_timeout(uv_timer_t *t)
+{
+    rl_mock_attempt_t *m = t->data;
+    if (m->r == NULL) return;
+    rl_request_t *r = m->r;
+    let_go(m);
+    rl_chain_attempt_failed(r, RL_EUPSTREAM_TIMEOUT, 0, "mock.latency is longer than the provider's timeout");
+}
+
+/* The bound a real attempt would have (as http/proxy.c). */
+static uint64_t attempt_timeout_ms(const rl_request_t *r)
+{
+    uint64_t total = r->provider->total_timeout_ms;
+    return r->snap->cfg->request_timeout_ms < total ? r->snap->cfg->request_timeout_ms : total;
+}
+
 void rl_mock_attempt_start(rl_request_t *r, const rl_mock_set_t *set, const rl_mock_fault_cfg_t *fault,
                            uint64_t counter, const char *path, size_t path_len)
 {
@@ -212,6 +230,11 @@ void rl_mock_attempt_start(rl_request_t *r, const rl_mock_set_t *set, const rl_m
         rl_mock_fault_response(&vars, &m->resp);
     else
         rl_mock_respond(set, &mr, &vars, &m->resp);
+    uint64_t limit = attempt_timeout_ms(r);
+    if (f.delay_ms > limit) {
+        start_timer(m, on_timeout, limit);
+        return;
+    }
     if (f.delay_ms) {
         start_timer(m, on_delay, f.delay_ms);
         return;

@@ -547,3 +547,20 @@ def test_fixture_cannot_set_framing_or_relais_headers(relais_factory, tmp_path):
             assert r.header_all("X-Relais-Provider") == ["openai"] and r.header_all("X-Relais-Attempts") == ["1"]
             assert r.header_all("Date") != ["yesterday"] and len(r.header_all("Date")) == 1
             assert r.header("X-Vendor") == "kept"
+
+
+def test_mock_latency_over_the_timeout_is_a_timeout(relais_factory):
+    providers = {"slow": {"preset": "openai", "mode": "mock", "mock": {"latency": "3s"},
+                          "timeout": {"total": "300ms"}, "retry": {"attempts": 1}},
+                 "backup": {"preset": "mistral", "mode": "mock"}}
+    routes = [{"name": "chat", "match": {"path": "/v1/chat/completions", "methods": ["POST"]},
+               "upstream": {"targets": ["slow", "backup"]}},
+              {"name": "alone", "match": {"path": "/alone", "methods": ["POST"]},
+               "upstream": {"targets": ["slow"], "path": "/v1/chat/completions"}}]
+    inst = relais_factory(cfg=cfg_with(providers, routes), environ=env())
+    t0 = time.monotonic()
+    r = post_json(inst.public_port, "/v1/chat/completions", {"model": "mistral-small-latest"})
+    assert time.monotonic() - t0 >= 0.28
+    assert r.status == 200 and r.header("X-Relais-Provider") == "backup" and r.header("X-Relais-Attempts") == "2"
+    r = post_json(inst.public_port, "/alone", {})
+    assert_envelope(r.status, r, r.body, 504, "upstream_timeout")
