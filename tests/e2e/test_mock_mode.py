@@ -5,6 +5,7 @@ injection (latency, error_rate, seed) and PUT /admin/v1/mode at run time,
 under load."""
 
 import json
+import subprocess
 import threading
 import time
 
@@ -213,7 +214,8 @@ def test_auto_with_the_key_is_real_and_the_key_never_leaks(relais_factory, upstr
                           "retry": {"attempts": 1}}}
     routes = [CHAT_ROUTE, {"name": "dead", "match": {"path": "/dead", "methods": ["POST"]},
                            "upstream": {"targets": ["dead"], "path": "/v1/chat/completions"}}]
-    inst = relais_factory(cfg=cfg_with(providers, routes), environ=env(OPENAI_API_KEY=OPENAI_KEY))
+    inst = relais_factory(cfg=cfg_with(providers, routes, log={"level": "debug"}),
+                          environ=env(OPENAI_API_KEY=OPENAI_KEY))
     assert any(m.startswith("provider openai: real mode") for m in log_messages(inst)), log_messages(inst)
 
     r = post_json(inst.public_port, "/v1/chat/completions", {"model": "gpt-4o"},
@@ -564,3 +566,15 @@ def test_mock_latency_over_the_timeout_is_a_timeout(relais_factory):
     assert r.status == 200 and r.header("X-Relais-Provider") == "backup" and r.header("X-Relais-Attempts") == "2"
     r = post_json(inst.public_port, "/alone", {})
     assert_envelope(r.status, r, r.body, 504, "upstream_timeout")
+
+
+def test_mocked_sse_over_h2c_and_a_mock_counted_in_metrics(relais_factory, tmp_path):
+    inst = relais_factory(cfg=cfg_with({"openai": {"preset": "openai"}}, [CHAT_ROUTE]), environ=env())
+    p = subprocess.run(["curl", "-sS", "--max-time", "20", "--http2-prior-knowledge", "-D", "-",
+                        "-H", "Content-Type: application/json", "--data", '{"stream": true}',
+                        inst.url("/v1/chat/completions")], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("HTTP/2 200") and "x-relais-mode: mock" in p.stdout
+    assert p.stdout.rstrip().endswith("data: [DONE]")
+    m = requests.get(inst.admin_url("/metrics"), headers=AUTH, timeout=10).text
+    assert 'relais_upstream_requests_total{provider="openai",outcome="mock"} 1' in m
