@@ -325,7 +325,11 @@ int rl_auth_apikey(rl_request_t *r, uint64_t now_ms, rl_auth_done_cb cb)
     rl_keycache_t *c = r->w->keycache;
     if (c == NULL && (c = r->w->keycache = calloc(1, sizeof(*c))) == NULL) return RL_AUTH_BAD;
     entry_t *e = cache_find(c, id);
-    if (e != NULL && now_ms >= e->fetched_ms && now_ms - e->fetched_ms < RL_APIKEY_CACHE_TTL_MS)
-        return decide(r, e, secret, secret_len, now_ms);
+    if (e != NULL && now_ms >= e->fetched_ms && now_ms - e->fetched_ms < RL_APIKEY_CACHE_TTL_MS) {
+        int v = decide(r, e, secret, secret_len, now_ms);
+        /* a refusal older than RECHECK_MS is asked again: a key just created
+         * or rotated works within that, not only after the TTL */
+        if (v == RL_AUTH_OK || now_ms - e->fetched_ms < RL_APIKEY_RECHECK_MS) return v;
+    }
     return wait_for(c, r, id, secret, secret_len, cb);
 }

@@ -15,6 +15,11 @@ enum { RL_AUTH_OK = 0, RL_AUTH_ABSENT = 1, RL_AUTH_BAD = 2, RL_AUTH_PENDING = 3 
 
 /* How long a cached lookup (found or not) is trusted. */
 #define RL_APIKEY_CACHE_TTL_MS 500
+/* A cached refusal (unknown id, wrong secret) younger than this is final; an
+ * older one is looked up again, so that a key just created or rotated is
+ * accepted within 100 ms while a flood of bad keys costs at most ten store
+ * lookups per second per id and worker. */
+#define RL_APIKEY_RECHECK_MS 100
 
 typedef void (*rl_auth_done_cb)(rl_request_t *r, int result);
 
