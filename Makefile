@@ -39,8 +39,9 @@ run: build
 	@echo
 	@echo "relais is starting on examples/relais.yaml (mock mode, no keys needed)."
 	@echo "Try, in another terminal:"
-	@echo "    curl -i http://127.0.0.1:8080/v1/hello"
-	@echo "    curl -i http://127.0.0.1:8081/healthz"
+	@echo "    curl -i http://127.0.0.1:8080/v1/items/42"
+	@echo "    curl -i -X POST http://127.0.0.1:8080/v1/ai/chat -d '{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
+	@echo "    curl -i -H 'Authorization: Bearer dev-admin-token' http://127.0.0.1:8081/status"
 	@echo
 	@cd examples && exec $(RELAIS_BIN) serve -c relais.yaml
 

@@ -55,9 +55,13 @@ rl_mode_t rl_mode_of_provider(const rl_provider_cfg_t *p, rl_mode_t global, rl_e
     size_t n = 0, n_auth = 0;
     rl_mode_resolve(RL_MODE_MOCK, RL_MODE_MOCK, (const char *const *)p->required_env, p->n_required_env,
                     lookup, ud, missing, cap, &n);
-    const char *const *auth_missing = rl_auth_env_vars(&p->auth, true, &n_auth);
-    for (size_t i = 0; i < n_auth; i++)
-        note(auth_missing[i], missing, cap, &n);
+    /* the credential variables, looked up again: the auth block may list
+     * names it found set as well as unset ones */
+    const char *const *auth_env = rl_auth_env_vars(&p->auth, false, &n_auth);
+    for (size_t i = 0; i < n_auth; i++) {
+        const char *v = lookup(auth_env[i], ud);
+        if (v == NULL || v[0] == '\0') note(auth_env[i], missing, cap, &n);
+    }
     if (n_missing) *n_missing = n;
     return decide(p->mode, global, n);
 }
