@@ -108,12 +108,12 @@ void rl_audit_verify_init(rl_audit_verifier_t *v, const char *start_hash, const 
     v->key_len = key_len;
 }
 
-static rl_audit_problem_t report(rl_audit_verifier_t *v, rl_audit_problem_t p, int64_t seq, const char *fmt,
-                                 long long a)
+/* Records the problem: "row <seq> <what>". */
+static rl_audit_problem_t report(rl_audit_verifier_t *v, rl_audit_problem_t p, int64_t seq, const char *what)
 {
     v->problem = p;
     v->problem_seq = seq;
-    snprintf(v->message, sizeof(v->message), fmt, (long long)seq, a);
+    snprintf(v->message, sizeof(v->message), "row %lld %s", (long long)seq, what);
     return p;
 }
 
@@ -145,10 +145,8 @@ rl_audit_problem_t rl_audit_verify_row(rl_audit_verifier_t *v, const rl_store_au
     if (v->have_suspect) {
         /* the suspect's own hash failed: if this row links over it, it was inserted */
         if (strcmp(r->prev_hash, v->last) == 0)
-            return report(v, RL_AUDIT_INSERTED, v->suspect_seq,
-                          "row %lld was inserted (it is not in the chain)", 0);
-        return report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "row %lld was modified (its hash does not match)",
-                      0);
+            return report(v, RL_AUDIT_INSERTED, v->suspect_seq, "was inserted (it is not in the chain)");
+        return report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "was modified (its hash does not match)");
     }
     rl_audit_row_hash(r, h);
     bool hash_ok = strcmp(h, r->hash) == 0 && ip_consistent(v, r);
@@ -165,21 +163,22 @@ rl_audit_problem_t rl_audit_verify_row(rl_audit_verifier_t *v, const rl_store_au
     }
     /* the row is intact but does not link to the last good one */
     if (v->last_seq != 0 && v->before[0] && strcmp(r->prev_hash, v->before) == 0)
-        return report(v, RL_AUDIT_INSERTED, v->last_seq, "row %lld was inserted (it is not in the chain)", 0);
+        return report(v, RL_AUDIT_INSERTED, v->last_seq, "was inserted (it is not in the chain)");
     if (v->last_seq != 0 && r->seq == v->last_seq + 1)
         return report(v, RL_AUDIT_MODIFIED, v->last_seq,
-                      "row %lld was modified (its hash was rewritten; the next row does not link to it)", 0);
+                      "was modified (its hash was rewritten; the next row does not link to it)");
     if (v->last_seq == 0)
         return report(v, RL_AUDIT_DELETED, r->seq,
-                      "row %lld: rows before it were deleted (it does not link to the start of the chain)",
-                      0);
-    return report(v, RL_AUDIT_DELETED, r->seq, "row %lld: a row before it was deleted (after row %lld)",
-                  (long long)v->last_seq);
+                      "follows deleted rows (it does not link to the start of the chain)");
+    char what[112];
+    snprintf(what, sizeof(what), "follows a deleted row (a row before it was deleted, after row %lld)",
+             (long long)v->last_seq);
+    return report(v, RL_AUDIT_DELETED, r->seq, what);
 }
 
 rl_audit_problem_t rl_audit_verify_end(rl_audit_verifier_t *v)
 {
     if (v->problem == RL_AUDIT_FINE && v->have_suspect)
-        report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "row %lld was modified (its hash does not match)", 0);
+        report(v, RL_AUDIT_MODIFIED, v->suspect_seq, "was modified (its hash does not match)");
     return v->problem;
 }
