@@ -50,9 +50,10 @@ struct rl_worker {
     rl_snapshot_t *snap; /* the worker's reference to the newest snapshot it saw */
     uint64_t snap_gen;
     rl_client_t *client;
-    rl_shared_t *shared;          /* the process-wide shared state (server.c); borrowed */
-    struct rl_jwks_cache *jwks;   /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
-    struct rl_keycache *keycache; /* policy/auth_apikey.c: API key lookups; created on first use */
+    rl_shared_t *shared;            /* the process-wide shared state (server.c); borrowed */
+    struct rl_oauth2_entry *oauth2; /* upstream/oauth2_pool.c: token sources; live with the process */
+    struct rl_jwks_cache *jwks;     /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
+    struct rl_keycache *keycache;   /* policy/auth_apikey.c: API key lookups; created on first use */
     rl_accesslog_t alog;
     rl_rng_t rng;
     size_t inflight;

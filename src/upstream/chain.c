@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "upstream/backoff.h"
 #include "upstream/mock_attempt.h"
+#include "upstream/oauth2_pool.h"
 #include "upstream/provider_state.h"
 #include "upstream/retry_after.h"
 
@@ -36,6 +37,12 @@ struct rl_chain {
     uv_timer_t timer;
     bool timer_init, committed;
     bool mock; /* the current target answers from its mock fixtures */
+    /* oauth2_client_credentials: the token source, a queued wait for a
+     * token, the generation of the token sent, and the one retry on 401 */
+    rl_oauth2_t *oauth;
+    rl_oauth2_waiter_t waiter;
+    uint64_t token_gen;
+    bool waiting_token, token_retried;
     outcome_t *outcomes;
 };
 
@@ -65,6 +72,7 @@ static void on_timer_closed(uv_handle_t *h)
 void rl_chain_detach(rl_chain_t *ch)
 {
     ch->r = NULL;
+    if (ch->waiting_token) rl_oauth2_cancel(ch->oauth, &ch->waiter);
     if (ch->has_verdict) rl_breaker_abandon(ch->ps->breaker, &ch->verdict);
     if (ch->timer_init)
         uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
@@ -223,16 +231,57 @@ static bool will_retry(const rl_chain_t *ch, rl_errcode_t code, int status)
 
 /* ---- one target ---- */
 
+static const char *attempt_tmpl(const rl_chain_t *ch)
+{
+    const rl_route_cfg_t *route = ch->r->route;
+    const rl_target_cfg_t *t = &route->targets[ch->target];
+    return t->path ? t->path : route->upstream_path;
+}
+
+static void send_with_token(rl_chain_t *ch, const char *token, size_t len, uint64_t gen)
+{
+    rl_request_t *r = ch->r;
+    r->outbound_token = h2o_strdup(&r->req->pool, token, len).base;
+    ch->token_gen = gen;
+    rl_proxy_start(r, cur_provider(ch), attempt_tmpl(ch), &r->match);
+}
+
+static void on_token(rl_oauth2_waiter_t *w, int rc, const char *token, size_t len, uint64_t gen)
+{
+    rl_chain_t *ch = w->ud;
+    ch->waiting_token = false;
+    if (rc < 0) {
+        rl_chain_attempt_failed(ch->r, RL_EUPSTREAM_ERROR, 0, "no access token from the token endpoint");
+        return;
+    }
+    send_with_token(ch, token, len, gen);
+}
+
+/* oauth2_client_credentials: an access token first (cached per worker). */
+static void with_token(rl_chain_t *ch)
+{
+    const char *token;
+    size_t len;
+    uint64_t gen;
+    ch->oauth = rl_oauth2_for(ch->r->w, cur_provider(ch));
+    int rc = ch->oauth ? rl_oauth2_get(ch->oauth, &ch->waiter, on_token, ch, &token, &len, &gen) : -1;
+    if (rc == 1) {
+        send_with_token(ch, token, len, gen);
+    } else if (rc == 0) {
+        ch->waiting_token = true;
+    } else {
+        rl_chain_attempt_failed(ch->r, RL_EUPSTREAM_ERROR, 0, "no access token from the token endpoint");
+    }
+}
+
 static void start_attempt(rl_chain_t *ch)
 {
     rl_request_t *r = ch->r;
-    const rl_route_cfg_t *route = r->route;
-    const rl_target_cfg_t *t = &route->targets[ch->target];
     ch->outcomes[ch->target].tries++;
     ch->attempts++;
     ch->retry_after_ms = -1;
     ch->attempt_start_ms = rl_mono_ms();
-    const char *tmpl = t->path ? t->path : route->upstream_path;
+    const char *tmpl = attempt_tmpl(ch);
     const rl_provider_cfg_t *p = cur_provider(ch);
     if (ch->mock) {
         h2o_iovec_t path = rl_proxy_path(r, tmpl, &r->match);
@@ -243,6 +292,10 @@ static void start_attempt(rl_chain_t *ch)
         rl_mock_fault_cfg_t fault = {p->mock.latency_ms, p->mock.error_rate, p->mock.seed};
         uint64_t counter = atomic_fetch_add_explicit(&ch->ps->mock_counter, 1, memory_order_relaxed);
         rl_mock_attempt_start(r, p->mocks, &fault, counter, path.base, path.len);
+        return;
+    }
+    if (p->auth.type == RL_AUTH_OAUTH2_CC) {
+        with_token(ch);
         return;
     }
     rl_proxy_start(r, p, tmpl, &r->match);
@@ -361,6 +414,7 @@ static rl_metrics_outcome_t status_outcome(int status)
 int rl_chain_attempt_head(rl_request_t *r, int status, const rl_hdr_t *hdrs, size_t n)
 {
     rl_chain_t *ch = r->chain;
+    if (status == 401 && ch->oauth && !ch->token_retried) return 0; /* once more with a fresh token */
     if (status < 500 && status != 429) goto commit;
     for (size_t i = 0; i < n; i++)
         if (hdrs[i].name_len == 11 && strncasecmp(hdrs[i].name, "retry-after", 11) == 0)
@@ -380,6 +434,14 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
     rl_chain_t *ch = r->chain;
     const rl_provider_cfg_t *p = cur_provider(ch);
     outcome_t *o = &ch->outcomes[ch->target];
+    if (status == 401 && ch->oauth && !ch->token_retried) {
+        ch->token_retried = true;
+        if (ch->has_verdict) rl_breaker_abandon(ch->ps->breaker, &ch->verdict);
+        ch->has_verdict = false;
+        rl_oauth2_invalidate(ch->oauth, ch->token_gen);
+        start_attempt(ch);
+        return;
+    }
     /* a 429 is the provider working as meant: not a breaker failure */
     breaker_record(ch, status == 429,
                    status                         ? status_outcome(status)
