@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """report.py DIR — prints the benchmark table from the files bench/run.sh left
-in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt, wrk-cached.txt (wrk --latency output),
+in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt, wrk-cached.txt, wrk-mock.txt, wrk-fallback.txt,
+wrk-breaker.txt (wrk --latency output),
 rss-idle.txt and rss-after-load.txt (KiB), idle-conns.json (idle_conns.py),
 meta.json (run parameters). A missing file just leaves its figures out.
 Exit status: 0 when every target is met, 1 otherwise."""
@@ -61,7 +62,10 @@ def main(d: str) -> int:
     rows = [("nginx return 200", parse_wrk(os.path.join(d, "wrk-return.txt"))),
             ("nginx proxy_pass", parse_wrk(os.path.join(d, "wrk-proxy.txt"))),
             ("relais proxy", parse_wrk(os.path.join(d, "wrk-relais.txt"))),
-            ("relais cache hit", parse_wrk(os.path.join(d, "wrk-cached.txt")))]
+            ("relais cache hit", parse_wrk(os.path.join(d, "wrk-cached.txt"))),
+            ("relais mock", parse_wrk(os.path.join(d, "wrk-mock.txt"))),
+            ("relais fallback", parse_wrk(os.path.join(d, "wrk-fallback.txt"))),
+            ("relais breaker", parse_wrk(os.path.join(d, "wrk-breaker.txt")))]
     print()
     print(f"relais benchmark — {meta['workers']} workers each, wrk -t{meta['threads']} -c{meta['connections']} "
           f"-d{meta['duration']} --latency (warm-up {meta['warmup']}), GET of a 1 KiB JSON body, "
@@ -77,7 +81,7 @@ def main(d: str) -> int:
               f"{r['non2xx']:>9} {r['errors']:>9}")
     print()
     ok = True
-    ret, prox, rel, hit = (r for _, r in rows)
+    ret, prox, rel, hit, mock, fallback, breaker = (r for _, r in rows)
     if rel and rel["rps"] and prox and prox["rps"]:
         ratio = rel["rps"] / prox["rps"]
         met = ratio >= TARGET_PROXY_RATIO
@@ -98,6 +102,14 @@ def main(d: str) -> int:
         if hit["non2xx"] or hit["errors"]:
             ok = False
             print(f"relais cache hit had {hit['non2xx']} non-2xx responses and {hit['errors']} socket errors")
+    for name, r, base, base_name in (("relais mock", mock, ret, "nginx return 200"),
+                                     ("relais fallback (dead first target)", fallback, prox, "nginx proxy_pass"),
+                                     ("relais breaker open (skipped target)", breaker, prox, "nginx proxy_pass")):
+        if r and r["rps"] and base and base["rps"]:
+            print(f"{name} / {base_name} : {r['rps'] / base['rps']:.2f}x requests/s")
+            if r["non2xx"] or r["errors"]:
+                ok = False
+                print(f"{name} had {r['non2xx']} non-2xx responses and {r['errors']} socket errors")
     if rel and (rel["non2xx"] or rel["errors"]):
         ok = False
         print(f"relais had {rel['non2xx']} non-2xx responses and {rel['errors']} socket errors")

@@ -6,6 +6,11 @@
 #   (c) relais proxying /bench to (a)
 #   (d) relais answering /cached from its response cache (a hit; the entry
 #       was filled from (a) once), compared with (a)
+#   (e) relais answering /mock from a mock fixture (the same body), vs (a)
+#   (f) relais /fallback: targets [dead, origin], the first refusing every
+#       connection (no breaker), so each request fails over; vs (b)
+#   (g) relais /breaker: the same chain with the dead target's breaker open,
+#       skipped without a connection; vs (b)
 #
 # Equal worker counts. wrk drives each for a warm-up and then a measured run
 # (--latency); bench/report.py prints requests/s, p50, p99 and the ratios.
@@ -62,9 +67,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-read -r PORT_A PORT_B PORT_C PORT_ADMIN < <("$PY" -c '
+read -r PORT_A PORT_B PORT_C PORT_ADMIN PORT_DEAD < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])
 for s in socks: s.close()')
@@ -117,9 +122,11 @@ check_body "http://127.0.0.1:$PORT_B/bench"
 
 RELAIS_PID=
 if [ -x "$RELAIS_BIN" ]; then
-  mkdir -p "$WORK/relais"
+  mkdir -p "$WORK/relais/mocks"
+  "$PY" "$BENCH_DIR/mock_fixture.py" "$BENCH_DIR/payload.json" >"$WORK/relais/mocks/bench.json"
   "$PY" "$BENCH_DIR/render.py" "$BENCH_DIR/relais.yaml.in" "$WORK/relais/relais.yaml" \
-    WORKERS="$WORKERS" PORT="$PORT_C" ADMIN_PORT="$PORT_ADMIN" UPSTREAM_PORT="$PORT_A"
+    WORKERS="$WORKERS" PORT="$PORT_C" ADMIN_PORT="$PORT_ADMIN" UPSTREAM_PORT="$PORT_A" \
+    DEAD_PORT="$PORT_DEAD" MOCK_DIR="$WORK/relais/mocks"
   # The access log (stdout) is written like in production but thrown away;
   # nginx runs with access_log off, so this is relais' handicap, not nginx's.
   RELAIS_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789 RELAIS_ADMIN_TOKEN=bench-admin-token \
@@ -131,6 +138,9 @@ if [ -x "$RELAIS_BIN" ]; then
     vm_rss_kib "$RELAIS_PID" >"$WORK/rss-idle.txt"
     check_body "http://127.0.0.1:$PORT_C/bench"
     check_body "http://127.0.0.1:$PORT_C/cached"
+    check_body "http://127.0.0.1:$PORT_C/mock"
+    check_body "http://127.0.0.1:$PORT_C/fallback"
+    check_body "http://127.0.0.1:$PORT_C/breaker"   # this one opens the breaker
   else
     log "relais did not start: $(tail -5 "$WORK/relais/stderr.log" 2>/dev/null)"
     RELAIS_PID=
@@ -144,6 +154,9 @@ run_wrk proxy "http://127.0.0.1:$PORT_B/bench"
 if [ -n "$RELAIS_PID" ]; then
   run_wrk relais "http://127.0.0.1:$PORT_C/bench"
   run_wrk cached "http://127.0.0.1:$PORT_C/cached"
+  run_wrk mock "http://127.0.0.1:$PORT_C/mock"
+  run_wrk fallback "http://127.0.0.1:$PORT_C/fallback"
+  run_wrk breaker "http://127.0.0.1:$PORT_C/breaker"
   sleep 1
   vm_rss_kib "$RELAIS_PID" >"$WORK/rss-after-load.txt"
   log "opening $IDLE_CONNS idle keep-alive connections to relais"
