@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "upstream/inventory.h"
+#include "upstream/record.h"
 
 static const char usage[] =
     "usage: relais <command> [options]\n"
@@ -19,6 +20,8 @@ static const char usage[] =
     "  check [-c FILE] [--mode production] [--strict]\n"
     "                                   validate the config; print each problem as file:line: message;\n"
     "                                   list providers with missing env vars (--strict: exit 1 then)\n"
+    "  record [-c FILE]                 serve, writing every real provider exchange as a mock fixture\n"
+    "                                   (credentials redacted) into its mock.dir, else mocks/NAME\n"
     "  providers [-c FILE]              inventory: provider, domain, mode, env vars, missing, health URL\n"
     "  keys create -c FILE --name NAME [--scopes a,b] [--allow-ips CIDR,...] [--expires 30d]\n"
     "                                   create an API key; prints the key once, alone on the first line\n"
@@ -128,6 +131,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "keys") == 0) return rl_cli_keys(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0) return rl_cli_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "audit") == 0) return rl_cli_audit(argc - 2, argv + 2);
+    if (strcmp(cmd, "record") == 0) {
+        rl_record_all(true);
+        cmd = "serve";
+    }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "providers") != 0) {
         fprintf(stderr, "relais: unknown command '%s'\n\n%s", cmd, usage);
         return 2;

@@ -18,6 +18,7 @@
 #include "upstream/auth_apply.h"
 #include "upstream/chain.h"
 #include "upstream/provider_state.h"
+#include "upstream/record.h"
 
 #define PENDING_MAX (256 * 1024)
 #define MAX_FWD_HEADERS 128
@@ -32,6 +33,7 @@ struct rl_proxy {
     /* buffering: the response policies want the whole body (policy/response.h) */
     unsigned started : 1, can_send : 1, done : 1, failed : 1, buffering : 1;
     int refused_status; /* the chain refused this answer (upstream/chain.h) */
+    rl_recorder_t *rec; /* record mode: the exchange being captured, or NULL */
 };
 
 static const char *const hop_by_hop[] = {"connection", "keep-alive", "proxy-connection", "te",
@@ -46,6 +48,7 @@ static int is_hop_by_hop(const char *name, size_t len)
 
 static void proxy_free(rl_proxy_t *px)
 {
+    rl_record_end(px->rec, NULL, false);
     free(px->sending);
     free(px->pending);
     free(px->whole);
@@ -117,9 +120,18 @@ static void stream_unchanged(rl_proxy_t *px)
     on_proceed(&px->gen, px->r->req);
 }
 
+static int take_body(rl_proxy_t *px, const char *p, size_t n);
+
 static int on_body(void *ud, const char *p, size_t n)
 {
     rl_proxy_t *px = ud;
+    int rc = take_body(px, p, n);
+    if (rc == RL_XFER_CONTINUE && px->rec) rl_record_body(px->rec, p, n);
+    return rc;
+}
+
+static int take_body(rl_proxy_t *px, const char *p, size_t n)
+{
     if (px->r == NULL) return RL_XFER_ABORT;
     if (px->buffering) {
         if (px->whole_len + n <= RL_RESPONSE_BUFFER_MAX) {
@@ -165,6 +177,7 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
         px->refused_status = status;
         return RL_XFER_ABORT;
     }
+    if (px->rec) rl_record_head(px->rec, status, hdrs, n);
     px->headers_before = req->res.headers.size;
     req->res.status = status;
     req->res.reason = reason_len ? h2o_strdup(&req->pool, reason, reason_len).base : "OK";
@@ -194,6 +207,8 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
     rl_proxy_t *px = ud;
     rl_request_t *r = px->r;
     px->xfer = NULL;
+    rl_record_end(px->rec, r, code == RL_EOK);
+    px->rec = NULL;
     if (px->buffering && code == RL_EOK) {
         r->proxy = NULL;
         rl_chain_attempt_done(r, true);
@@ -392,6 +407,7 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     }
     px->r = r;
     px->gen.proceed = on_proceed;
+    px->rec = rl_record_begin(r, p, rl_proxy_path(r, tmpl, m));
     uint64_t total = p->total_timeout_ms;
     if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
     size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS - 8);
