@@ -417,8 +417,8 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
         rl_auth_out_free(&ao);
         proxy_free(px);
         r->proxy = NULL;
-        rl_respond_error(r, RL_EINTERNAL, NULL, "the credentials of provider '%s' could not be applied",
-                         p->name);
+        /* nothing was sent: a failed attempt, so the chain may fall back */
+        rl_chain_attempt_failed(r, RL_EUPSTREAM_ERROR, 0, "the provider's credentials could not be applied");
         return;
     }
     rl_xfer_req_t xr = {
