@@ -110,6 +110,10 @@ def main(d: str) -> int:
             if r["non2xx"] or r["errors"]:
                 ok = False
                 print(f"{name} had {r['non2xx']} non-2xx responses and {r['errors']} socket errors")
+    for name, r in (("fallback past a refusing target", fallback), ("skip of an open-breaker target", breaker)):
+        if r and r["p50"] and rel and rel["p50"]:
+            print(f"latency added by the {name} (vs relais single healthy target): "
+                  f"p50 {r['p50'] - rel['p50']:+.2f}ms, p99 {r['p99'] - rel['p99']:+.2f}ms")
     if rel and (rel["non2xx"] or rel["errors"]):
         ok = False
         print(f"relais had {rel['non2xx']} non-2xx responses and {rel['errors']} socket errors")

@@ -100,11 +100,12 @@ def test_oauth2_token_fetched_once_and_reused(relais_factory, upstream):
     upstream.on("/oauth/token", Resp(200, headers=[("Content-Type", "application/json")],
                                      body=b'{"access_token":"tok-1","expires_in":3600,"token_type":"Bearer"}'))
     inst = start(relais_factory, upstream, oauth_cfg(upstream))
-    for _ in range(20):
-        assert httpclient.request(inst.public_port, "GET", "/files/a").status == 200
+    conn = httpclient.Conn(inst.public_port)
+    for _ in range(100):
+        assert conn.request("GET", "/files/a").status == 200
     token_reqs = [q for q in upstream.requests if q.path == "/oauth/token"]
     api_reqs = [q for q in upstream.requests if q.path == "/files/a"]
-    assert len(token_reqs) == 1 and len(api_reqs) == 20
+    assert len(token_reqs) == 1 and len(api_reqs) == 100
     assert b"grant_type=client_credentials" in token_reqs[0].body
     assert all(q.header("Authorization") == "Bearer tok-1" for q in api_reqs)
     no_secret_anywhere(inst)
