@@ -25,9 +25,9 @@
 #define SEC 1000ull
 #define HOUR (3600ull * SEC)
 
-static const char *const top_keys[] = {"env",        "listen",      "workers", "tls",   "limits",
-                                       "secret_key", "admin_token", "log",     "cors",  "mode", "providers",
-                                       "routes",     "trust_proxy", "auth", "store",       "audit",   "cache", NULL};
+static const char *const top_keys[] = {"env",         "listen", "workers", "tls",   "limits",    "secret_key",
+                                       "admin_token", "log",    "cors",    "mode",  "providers", "routes",
+                                       "trust_proxy", "auth",   "store",   "audit", "cache",     NULL};
 
 /* Substitutes ${VAR} in every scalar value (keys are left as written). */
 static void subst_tree(rl_cfg_ctx_t *c, rl_ynode_t *n)
@@ -191,8 +191,13 @@ static void load_origin(rl_cfg_ctx_t *c, const rl_ynode_t *item)
 
 static void load_cors(rl_cfg_ctx_t *c, const rl_ynode_t *n)
 {
-    static const char *const keys[] = {"allow_origins", "allow_credentials", "allow_methods",
-                                       "allow_headers", "expose_headers",    "max_age",       NULL};
+    static const char *const keys[] = {"allow_origins",
+                                       "allow_credentials",
+                                       "allow_methods",
+                                       "allow_headers",
+                                       "expose_headers",
+                                       "max_age",
+                                       NULL};
     rl_config_t *cfg = c->cfg;
     if (rl_cfg_map(c, n, "cors") != 1) return;
     rl_cfg_check_keys(c, n, "cors", keys);

@@ -21,8 +21,9 @@ static const char *const provider_keys[] = {"base_url", "timeout", "retry",  "br
                                             "quota",    "auth",    "preset", "domain",  "mode",
                                             "health",   "mock",    NULL};
 static const char *const timeout_keys[] = {"connect", "total", NULL};
-static const char *const route_keys[] = {"name",   "match",       "upstream", "audit", "cache",
-                                         "fields", "deprecation", "rename",   "auth", "scopes", "allow_ips", "rate_limit", "quota", NULL};
+static const char *const route_keys[] = {"name",      "match",       "upstream", "audit", "cache",
+                                         "fields",    "deprecation", "rename",   "auth",  "scopes",
+                                         "allow_ips", "rate_limit",  "quota",    NULL};
 static const char *const match_keys[] = {"path", "methods", NULL};
 static const char *const upstream_keys[] = {"targets", "path", NULL};
 static const char *const target_keys[] = {"provider", "path", NULL};
