@@ -38,7 +38,8 @@ void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *o
     unsigned char md[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, key_len);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ip, ip ? strlen(ip) : 0);
+    if (ip == NULL) ip = ""; /* libsodium wants a pointer even for 0 bytes */
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ip, strlen(ip));
     crypto_auth_hmacsha256_final(&st, md);
     to_hex(md, sizeof(md), out);
 }

@@ -9,14 +9,14 @@ import hmac
 import json
 
 from harness import httpclient
-from harness.relais import ADMIN_TOKEN
+from harness.relais import ADMIN_TOKEN, base_env
 from harness.upstream import Resp
 
 SECRET = "s3cr3t-value-0123456789"
 
 
 def start(relais_factory, upstream, auth, environ=None, **prov):
-    env = {"PROV_SECRET": SECRET, **(environ or {})}
+    env = base_env(PROV_SECRET=SECRET, **(environ or {}))
     return relais_factory(environ=env, workers=1, providers={"backend": {
         "base_url": upstream.url, "auth": auth, **prov}})
 

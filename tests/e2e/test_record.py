@@ -5,6 +5,7 @@ import json
 import time
 
 from harness import httpclient
+from harness.relais import base_env
 from harness.upstream import Resp
 
 SECRET = "rk-live-secret-0123456789"
@@ -29,7 +30,7 @@ def test_record_then_replay_in_mock_mode(relais_factory, upstream, tmp_path):
             "mock": {"dir": str(mocks), "record": True}}
     routes = [{"name": "w", "match": {"path": "/w/{id}"}, "upstream": {"targets": ["widgets"],
                                                                         "path": "/v1/widgets/{id}"}}]
-    inst = relais_factory(environ={"W_TOKEN": SECRET}, providers={"widgets": prov}, routes=routes)
+    inst = relais_factory(environ=base_env(W_TOKEN=SECRET), providers={"widgets": prov}, routes=routes)
     r = httpclient.request(inst.public_port, "GET", "/w/7?expand=owner")
     assert r.status == 200 and upstream.requests[0].header("Authorization") == f"Bearer {SECRET}"
     (f,) = wait_for_files(mocks, 1)
