@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report.py DIR — prints the benchmark table from the files bench/run.sh left
 in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt, wrk-cached.txt, wrk-mock.txt, wrk-fallback.txt,
-wrk-breaker.txt (wrk --latency output),
+wrk-breaker.txt, wrk-auth.txt (wrk --latency output),
 rss-idle.txt and rss-after-load.txt (KiB), idle-conns.json (idle_conns.py),
 meta.json (run parameters). A missing file just leaves its figures out.
 Exit status: 0 when every target is met, 1 otherwise."""
@@ -14,6 +14,7 @@ import sys
 TARGET_PROXY_RATIO = 0.5
 TARGET_IDLE_RSS_MIB = 20
 TARGET_CACHE_HIT_RATIO = 0.9
+TARGET_INGRESS_RATIO = 0.8
 
 
 def to_ms(value: str) -> float:
@@ -65,7 +66,8 @@ def main(d: str) -> int:
             ("relais cache hit", parse_wrk(os.path.join(d, "wrk-cached.txt"))),
             ("relais mock", parse_wrk(os.path.join(d, "wrk-mock.txt"))),
             ("relais fallback", parse_wrk(os.path.join(d, "wrk-fallback.txt"))),
-            ("relais breaker", parse_wrk(os.path.join(d, "wrk-breaker.txt")))]
+            ("relais breaker", parse_wrk(os.path.join(d, "wrk-breaker.txt"))),
+            ("relais auth+rl+audit", parse_wrk(os.path.join(d, "wrk-auth.txt")))]
     print()
     print(f"relais benchmark — {meta['workers']} workers each, wrk -t{meta['threads']} -c{meta['connections']} "
           f"-d{meta['duration']} --latency (warm-up {meta['warmup']}), GET of a 1 KiB JSON body, "
@@ -81,7 +83,7 @@ def main(d: str) -> int:
               f"{r['non2xx']:>9} {r['errors']:>9}")
     print()
     ok = True
-    ret, prox, rel, hit, mock, fallback, breaker = (r for _, r in rows)
+    ret, prox, rel, hit, mock, fallback, breaker, auth = (r for _, r in rows)
     if rel and rel["rps"] and prox and prox["rps"]:
         ratio = rel["rps"] / prox["rps"]
         met = ratio >= TARGET_PROXY_RATIO
@@ -114,6 +116,17 @@ def main(d: str) -> int:
         if r and r["p50"] and rel and rel["p50"]:
             print(f"latency added by the {name} (vs relais single healthy target): "
                   f"p50 {r['p50'] - rel['p50']:+.2f}ms, p99 {r['p99'] - rel['p99']:+.2f}ms")
+    if auth and auth["rps"] and rel and rel["rps"]:
+        ratio = auth["rps"] / rel["rps"]
+        met = ratio >= TARGET_INGRESS_RATIO
+        ok &= met
+        print(f"relais auth+rate limit+audit / relais proxy : {ratio:.2f}x requests/s  (target >= "
+              f"{TARGET_INGRESS_RATIO}x: {'met' if met else 'NOT met'})")
+        if prox and prox["rps"]:
+            print(f"relais auth+rate limit+audit / nginx proxy_pass : {auth['rps'] / prox['rps']:.2f}x requests/s")
+        if auth["non2xx"] or auth["errors"]:
+            ok = False
+            print(f"relais auth had {auth['non2xx']} non-2xx responses and {auth['errors']} socket errors")
     if rel and (rel["non2xx"] or rel["errors"]):
         ok = False
         print(f"relais had {rel['non2xx']} non-2xx responses and {rel['errors']} socket errors")

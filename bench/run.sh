@@ -11,6 +11,8 @@
 #       connection (no breaker), so each request fails over; vs (b)
 #   (g) relais /breaker: the same chain with the dead target's breaker open,
 #       skipped without a connection; vs (b)
+#   (h) relais /auth: (c) plus API key auth, a rate limit that never rejects
+#       and an audit record per request; vs (c) and (b)
 #
 # Equal worker counts. wrk drives each for a warm-up and then a measured run
 # (--latency); bench/report.py prints requests/s, p50, p99 and the ratios.
@@ -96,10 +98,12 @@ start_nginx() {  # NAME TEMPLATE PORT
 
 vm_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-run_wrk() {  # NAME URL
-  log "wrk $1: warm-up $WARMUP, then $DURATION"
-  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$2" >/dev/null
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2" >"$WORK/wrk-$1.txt"
+run_wrk() {  # NAME URL [wrk options…]
+  local name=$1 url=$2
+  shift 2
+  log "wrk $name: warm-up $WARMUP, then $DURATION"
+  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$WORK/wrk-$name.txt"
 }
 
 check_body() {  # URL — the 1 KiB body must come back intact
@@ -126,7 +130,9 @@ if [ -x "$RELAIS_BIN" ]; then
   "$PY" "$BENCH_DIR/mock_fixture.py" "$BENCH_DIR/payload.json" >"$WORK/relais/mocks/bench.json"
   "$PY" "$BENCH_DIR/render.py" "$BENCH_DIR/relais.yaml.in" "$WORK/relais/relais.yaml" \
     WORKERS="$WORKERS" PORT="$PORT_C" ADMIN_PORT="$PORT_ADMIN" UPSTREAM_PORT="$PORT_A" \
-    DEAD_PORT="$PORT_DEAD" MOCK_DIR="$WORK/relais/mocks"
+    DEAD_PORT="$PORT_DEAD" MOCK_DIR="$WORK/relais/mocks" STORE="$WORK/relais/relais.db"
+  API_KEY=$(RELAIS_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789 \
+    "$RELAIS_BIN" keys create -c "$WORK/relais/relais.yaml" --name bench 2>/dev/null | head -1)
   # The access log (stdout) is written like in production but thrown away;
   # nginx runs with access_log off, so this is relais' handicap, not nginx's.
   RELAIS_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789 RELAIS_ADMIN_TOKEN=bench-admin-token \
@@ -141,6 +147,8 @@ if [ -x "$RELAIS_BIN" ]; then
     check_body "http://127.0.0.1:$PORT_C/mock"
     check_body "http://127.0.0.1:$PORT_C/fallback"
     check_body "http://127.0.0.1:$PORT_C/breaker"   # this one opens the breaker
+    curl -fsS -o /dev/null --max-time 5 -H "Authorization: Bearer $API_KEY" "http://127.0.0.1:$PORT_C/auth" ||
+      die "relais /auth refused the bench API key"
   else
     log "relais did not start: $(tail -5 "$WORK/relais/stderr.log" 2>/dev/null)"
     RELAIS_PID=
@@ -157,6 +165,7 @@ if [ -n "$RELAIS_PID" ]; then
   run_wrk mock "http://127.0.0.1:$PORT_C/mock"
   run_wrk fallback "http://127.0.0.1:$PORT_C/fallback"
   run_wrk breaker "http://127.0.0.1:$PORT_C/breaker"
+  run_wrk auth "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY"
   sleep 1
   vm_rss_kib "$RELAIS_PID" >"$WORK/rss-after-load.txt"
   log "opening $IDLE_CONNS idle keep-alive connections to relais"
