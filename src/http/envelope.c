@@ -36,6 +36,8 @@ const char *rl_reason_phrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 410:
+        return "Gone";
     case 412:
         return "Precondition Failed";
     case 413:

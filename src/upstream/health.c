@@ -8,6 +8,7 @@
 #include "providers/mode.h"
 #include "upstream/auth_apply.h"
 #include "upstream/client.h"
+#include "upstream/oauth2_token.h"
 #include "upstream/provider_state.h"
 
 #define TICK_MS 500
@@ -24,6 +25,11 @@ typedef struct probe {
     rl_pstate_t *ps;
     uint64_t started_ms;
     int status;
+    /* oauth2_client_credentials: the control thread's own token source */
+    rl_oauth2_t *oauth;
+    rl_oauth2_waiter_t waiter;
+    bool waiting; /* for a token; snap held, provider index in idx */
+    size_t idx;
 } probe_t;
 
 struct rl_health {
@@ -79,7 +85,7 @@ static void on_done(void *ud, rl_errcode_t code, const char *detail)
 
 static const rl_xfer_cbs_t cbs = {on_head, on_body, on_done};
 
-static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
+static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i, const char *token)
 {
     const rl_provider_cfg_t *p = &s->cfg->providers[i];
     size_t len = strlen(p->base_url) + strlen(p->health_path) + 1;
@@ -97,13 +103,15 @@ static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
     rl_auth_out_t ao = {0};
     rl_err_t err;
     const char *method = p->health_method ? p->health_method : "GET";
-    if (p->auth.type != RL_AUTH_NONE && p->auth.type != RL_AUTH_MTLS && p->auth.type != RL_AUTH_OAUTH2_CC) {
+    if (p->auth.type != RL_AUTH_NONE && p->auth.type != RL_AUTH_MTLS) {
         rl_auth_req_t ar = {.method = method,
                             .method_len = strlen(method),
                             .url = url,
                             .headers = hdrs,
                             .n_headers = n,
-                            .now_ms = rl_wall_ms()};
+                            .now_ms = rl_wall_ms(),
+                            .token = token,
+                            .token_len = token ? strlen(token) : 0};
         if (rl_auth_apply(&p->auth, &ar, &ao, &err) == 0)
             for (size_t k = 0; k < ao.n_hdrs; k++)
                 hdrs[n++] = ao.hdrs[k];
@@ -128,6 +136,46 @@ static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
     free(url);
 }
 
+static void on_probe_token(rl_oauth2_waiter_t *w, int rc, const char *token, size_t len, uint64_t gen)
+{
+    (void)gen;
+    probe_t *pr = w->ud;
+    rl_snapshot_t *s = pr->snap;
+    pr->waiting = false;
+    pr->snap = NULL;
+    if (rc < 0) {
+        rl_pstate_probe(s->providers[pr->idx].ps, rl_wall_ms(), false, 0, 0);
+        rl_log_warn("health probe of provider %s: no access token from the token endpoint", pr->name);
+    } else {
+        char *tok = strndup(token, len);
+        if (tok) start_probe(pr->h, pr, s, pr->idx, tok);
+        free(tok);
+    }
+    rl_snapshot_release(s);
+}
+
+/* A probe of an oauth2_client_credentials provider gets a token first. */
+static void probe_with_token(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i)
+{
+    const char *token;
+    size_t len;
+    uint64_t gen;
+    if (pr->oauth == NULL)
+        pr->oauth = rl_oauth2_new(h->loop, h->client, &s->cfg->providers[i].auth, PROBE_TIMEOUT_MS);
+    int rc = pr->oauth ? rl_oauth2_get(pr->oauth, &pr->waiter, on_probe_token, pr, &token, &len, &gen) : -1;
+    if (rc == 1) {
+        char *tok = strndup(token, len);
+        if (tok) start_probe(h, pr, s, i, tok);
+        free(tok);
+    } else if (rc == 0) {
+        pr->waiting = true;
+        pr->idx = i;
+        pr->snap = rl_snapshot_ref(s);
+    } else {
+        rl_pstate_probe(s->providers[i].ps, rl_wall_ms(), false, 0, 0);
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     rl_health_t *h = t->data;
@@ -138,9 +186,12 @@ static void on_tick(uv_timer_t *t)
         const rl_provider_cfg_t *p = &s->cfg->providers[i];
         if (p->health_path == NULL || rl_snapshot_provider_mode(s, i) != RL_MODE_REAL) continue;
         probe_t *pr = probe_for(h, p->name);
-        if (pr == NULL || pr->xfer != NULL || now < pr->due_ms) continue;
+        if (pr == NULL || pr->xfer != NULL || pr->waiting || now < pr->due_ms) continue;
         pr->due_ms = now + (p->health_interval_ms ? p->health_interval_ms : 30000);
-        start_probe(h, pr, s, i);
+        if (p->auth.type == RL_AUTH_OAUTH2_CC)
+            probe_with_token(h, pr, s, i);
+        else
+            start_probe(h, pr, s, i, NULL);
     }
     rl_snapshot_release(s);
 }
@@ -177,6 +228,11 @@ void rl_health_stop(rl_health_t *h)
             rl_xfer_cancel(p->xfer);
             rl_snapshot_release(p->snap);
         }
+        if (p->waiting) {
+            rl_oauth2_cancel(p->oauth, &p->waiter);
+            rl_snapshot_release(p->snap);
+        }
+        rl_oauth2_free(p->oauth);
         free(p->name);
         free(p);
     }

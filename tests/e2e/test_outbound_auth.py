@@ -121,3 +121,15 @@ def test_oauth2_401_refreshes_the_token_and_retries_once(relais_factory, upstrea
     r = httpclient.request(inst.public_port, "POST", "/files/p", body=b"{}")
     assert r.status == 200 and r.body == b"ok"
     assert [q.path for q in upstream.requests] == ["/oauth/token", "/files/p", "/oauth/token", "/files/p"]
+
+
+def test_oauth2_provider_is_probed_with_a_token(relais_factory, upstream):
+    upstream.on("/oauth/token", Resp(200, headers=[("Content-Type", "application/json")],
+                                     body=b'{"access_token":"probe-tok","expires_in":3600}'))
+    inst = start(relais_factory, upstream, oauth_cfg(upstream), health={"path": "/healthz", "interval": "1s"})
+    import time
+    end = time.monotonic() + 5
+    while not [q for q in upstream.requests if q.path == "/healthz"] and time.monotonic() < end:
+        time.sleep(0.05)
+    probes = [q for q in upstream.requests if q.path == "/healthz"]
+    assert probes and probes[0].header("Authorization") == "Bearer probe-tok"
