@@ -326,19 +326,20 @@ static size_t add_fixed_headers(const rl_provider_cfg_t *p, rl_hdr_t *hdrs, size
  * the same name from the client are dropped, relais' own are added; an
  * api_key in the query rewrites the URL. Returns 0, or -1 (nothing usable:
  * the error never names a credential). */
-static int add_credentials(rl_request_t *r, const rl_provider_cfg_t *p, char **url, rl_hdr_t *hdrs, size_t *n,
-                           rl_auth_out_t *ao)
+int rl_proxy_credentials(rl_request_t *r, const rl_provider_cfg_t *p, h2o_iovec_t method, h2o_iovec_t body,
+                         char **url, rl_hdr_t *hdrs, size_t *n, rl_auth_out_t *ao)
 {
     h2o_req_t *req = r->req;
+    *n = add_fixed_headers(p, hdrs, *n);
     if (p->auth.type == RL_AUTH_NONE || p->auth.type == RL_AUTH_MTLS) return 0;
     rl_auth_req_t ar = {
-        .method = req->method.base,
-        .method_len = req->method.len,
+        .method = method.base,
+        .method_len = method.len,
         .url = *url,
         .headers = hdrs,
         .n_headers = *n,
-        .body = req->entity.base,
-        .body_len = req->entity.len,
+        .body = body.base,
+        .body_len = body.len,
         .now_ms = rl_wall_ms(),
         .token = r->outbound_token,
         .token_len = r->outbound_token ? strlen(r->outbound_token) : 0,
@@ -368,8 +369,7 @@ h2o_iovec_t rl_proxy_path(rl_request_t *r, const char *tmpl, const rl_route_matc
 }
 
 /* base_url + path (template-expanded or the request's) + query. */
-static char *build_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl,
-                       const rl_route_match_t *m)
+char *rl_proxy_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl, const rl_route_match_t *m)
 {
     h2o_req_t *req = r->req;
     size_t blen = strlen(p->base_url), qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;
@@ -395,7 +395,7 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     h2o_req_t *req = r->req;
     rl_hdr_t hdrs[MAX_FWD_HEADERS];
     r->provider = p;
-    char *url = build_url(r, p, tmpl, m);
+    char *url = rl_proxy_url(r, p, tmpl, m);
     if (url == NULL) {
         rl_respond_error(r, RL_EINTERNAL, NULL, "upstream path too long");
         return;
@@ -411,9 +411,8 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     uint64_t total = p->total_timeout_ms;
     if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
     size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS - 8);
-    n_hdrs = add_fixed_headers(p, hdrs, n_hdrs);
     rl_auth_out_t ao = {0};
-    if (add_credentials(r, p, &url, hdrs, &n_hdrs, &ao) != 0) {
+    if (rl_proxy_credentials(r, p, req->method, req->entity, &url, hdrs, &n_hdrs, &ao) != 0) {
         rl_auth_out_free(&ao);
         proxy_free(px);
         r->proxy = NULL;

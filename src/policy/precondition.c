@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "http/envelope.h"
+#include "http/proxy.h"
 #include "policy/cacheentry.h"
 #include "policy/cachekey.h"
 #include "policy/etag.h"
@@ -234,47 +235,30 @@ static bool skip_header(const h2o_iovec_t *name)
     return false;
 }
 
-static char *fetch_url(rl_request_t *r, const rl_provider_cfg_t *p)
-{
-    h2o_req_t *req = r->req;
-    const rl_target_cfg_t *t = &r->route->targets[0];
-    const char *tmpl = t->path ? t->path : r->route->upstream_path;
-    size_t blen = strlen(p->base_url), qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;
-    size_t cap = blen + r->path.len + qlen + 1 + (tmpl ? strlen(tmpl) + 4096 : 0);
-    char *url = h2o_mem_alloc_pool(&req->pool, cap);
-    size_t len = blen;
-    memcpy(url, p->base_url, blen);
-    if (tmpl) {
-        int n = rl_router_expand(tmpl, &r->match, url + len, cap - len - qlen);
-        if (n < 0) return NULL;
-        len += (size_t)n;
-    } else {
-        memcpy(url + len, r->path.base, r->path.len);
-        len += r->path.len;
-    }
-    if (qlen) memcpy(url + len, req->path.base + req->query_at, qlen);
-    url[len + qlen] = '\0';
-    return url;
-}
-
 static rl_step_t fetch(rl_request_t *r)
 {
     h2o_req_t *req = r->req;
     const rl_provider_cfg_t *p = r->snap->route_targets[r->route_index][0];
-    char *url = fetch_url(r, p);
+    const rl_target_cfg_t *t = &r->route->targets[0];
+    char *url = rl_proxy_url(r, p, t->path ? t->path : r->route->upstream_path, &r->match);
     if (url == NULL) {
         rl_respond_error(r, RL_EINTERNAL, NULL, "upstream path too long");
         return RL_STEP_DONE;
     }
     rl_hdr_t hdrs[MAX_HEADERS];
     size_t n = 0;
-    for (size_t i = 0; i < req->headers.size && n + 1 < MAX_HEADERS; i++) {
+    for (size_t i = 0; i < req->headers.size && n + 1 + 8 + RL_AUTH_MAX_HDRS < MAX_HEADERS; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         if (skip_header(h->name)) continue;
         hdrs[n++] = (rl_hdr_t){h->orig_name ? h->orig_name : h->name->base, h->name->len, h->value.base,
                                h->value.len};
     }
     hdrs[n++] = (rl_hdr_t){"X-Request-Id", 12, r->id, r->id_len};
+    /* the provider's own headers and credentials, as the chain would send them */
+    rl_auth_out_t ao = {0};
+    int signed_ok = rl_proxy_credentials(r, p, h2o_iovec_init(H2O_STRLIT("GET")), h2o_iovec_init(NULL, 0),
+                                         &url, hdrs, &n, &ao);
+    if (signed_ok != 0) rl_auth_out_free(&ao);
     precond_t *pc = h2o_mem_alloc_shared(&req->pool, sizeof(*pc), on_dispose);
     memset(pc, 0, sizeof(*pc));
     pc->r = r;
@@ -288,7 +272,9 @@ static rl_step_t fetch(rl_request_t *r)
                         .connect_timeout_ms = p->connect_timeout_ms,
                         .total_timeout_ms = total,
                         .may_replay = 1};
-    if (rl_xfer_start(r->w->client, &xr, &fetch_cbs, pc, &pc->xfer) != 0) {
+    int started = rl_xfer_start(r->w->client, &xr, &fetch_cbs, pc, &pc->xfer);
+    rl_auth_out_free(&ao);
+    if (started != 0) {
         rl_respond_error(r, RL_EINTERNAL, NULL, "could not start the If-Match check");
         return RL_STEP_DONE;
     }
