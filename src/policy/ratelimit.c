@@ -95,7 +95,7 @@ static size_t caller_key(rl_request_t *r, const rl_limit_cfg_t *l, size_t idx, c
 static void add_headers(rl_state_t *st, const rl_gcra_result_t *res)
 {
     rl_request_t *r = st->r;
-    rl_ratelimit_hdrs_t h;
+    rl_ratelimit_hdrs_t h = {0};
     rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, st->now_ms, &h);
     rl_request_add_header(r, H2O_STRLIT("ratelimit-limit"), h.limit, strlen(h.limit));
     rl_request_add_header(r, H2O_STRLIT("ratelimit-remaining"), h.remaining, strlen(h.remaining));

@@ -241,7 +241,8 @@ static void test_unknown_keys(void **state)
     problem("tls:\n  ca: c\n", 2, "unknown key 'tls.ca'");
     problem("log:\n  levl: info\n", 2, "did you mean 'log.level'?");
     problem("cors:\n  origins: []\n", 2, "unknown key 'cors.origins'");
-    problem("providers:\n  p:\n    base_url: http://h\n    authn: {}\n", 4, "unknown key 'providers.p.authn'");
+    problem("providers:\n  p:\n    base_url: http://h\n    authn: {}\n", 4,
+            "unknown key 'providers.p.authn'");
     problem("providers:\n  p:\n    base_url: http://h\n    timeout: {conect: 1s}\n", 4,
             "unknown key 'providers.p.timeout.conect' (did you mean 'providers.p.timeout.connect'?)");
     problem(PROVIDERS "routes:\n  - match: {path: /}\n    upstream: {targets: [backend]}\n"
