@@ -65,7 +65,7 @@ static void client(rl_request_t *r, rl_store_audit_row_t *row)
 {
     char ip[64], prefix[RL_AUDIT_PREFIX_MAX], digest[RL_STORE_HEX_LEN + 1];
     const char *key = r->snap->cfg->secret_key;
-    rl_request_client_ip(r, ip, sizeof(ip));
+    rl_request_client_ip_effective(r, ip, sizeof(ip)); /* behind trust_proxy: X-Forwarded-For */
     rl_audit_ip_prefix(ip, prefix, sizeof(prefix));
     rl_audit_ip_digest(key, key ? strlen(key) : 0, ip, digest);
     row->client_ip = dup_s(ip);
