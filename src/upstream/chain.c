@@ -395,9 +395,13 @@ static void breaker_record(rl_chain_t *ch, bool ok, rl_metrics_outcome_t what)
     rl_pstate_sample(ch->ps, ms, ok);
     rl_metrics_upstream(cur_provider(ch)->name, what, ms / 1000.0);
     if (!ch->has_verdict) return;
-    rl_breaker_state_t before = rl_breaker_state(ch->ps->breaker, now);
+    /* only a failure or a probe's outcome can move the breaker: the common
+     * success costs one lock, not three */
+    bool may_move = !ok || ch->verdict.probe;
+    rl_breaker_state_t before = may_move ? rl_breaker_state(ch->ps->breaker, now) : RL_BREAKER_CLOSED;
     rl_breaker_record(ch->ps->breaker, &ch->verdict, now, ok);
     ch->has_verdict = false;
+    if (!may_move) return;
     rl_breaker_state_t after = rl_breaker_state(ch->ps->breaker, now);
     if (after != before) rl_metrics_breaker_transition(cur_provider(ch)->name, metric_state(after));
 }
