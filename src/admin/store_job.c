@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/cursor.h"
 #include "http/envelope.h"
 
@@ -73,20 +73,18 @@ static void job_done(uv_work_t *w, int status)
 void rl_store_job_start(rl_request_t *r, rl_store_job_fn fn, void *arg)
 {
     rl_store_job_t *job = calloc(1, sizeof(*job));
-    struct timespec ts;
     if (job == NULL || r->w->server->store == NULL) {
         free(job);
         free(arg);
         rl_respond_error(r, RL_EINTERNAL, NULL, "the store is not available");
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
     job->work.data = job;
     job->r = r;
     job->store = r->w->server->store;
     job->fn = fn;
     job->arg = arg;
-    job->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    job->now_ms = (int64_t)rl_wall_ms();
     if (uv_queue_work(&r->w->loop, &job->work, job_work, job_done) != 0) {
         free(job);
         free(arg);

@@ -1,8 +1,8 @@
 /* cli_common.c — config + store opening shared by the CLI subcommands. */
 #include <stdio.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 
 int rl_cli_open(const char *path, rl_config_t **cfg, rl_store_t **store)
 {
@@ -34,7 +34,5 @@ void rl_cli_close(rl_config_t *cfg, rl_store_t *store)
 
 int64_t rl_cli_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)rl_wall_ms();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "ingress/audit.h"
 #include "policy/auth_apikey.h"
@@ -34,13 +35,6 @@ struct rl_audit_writer {
     int closing, closed_handles;
     rl_audit_writer_stats_t stats;
 };
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
 {
@@ -171,7 +165,7 @@ static void on_async(uv_async_t *a)
 static void on_tick(uv_timer_t *t)
 {
     rl_audit_writer_t *w = t->data;
-    int64_t now = unix_ms();
+    int64_t now = (int64_t)rl_wall_ms();
     rl_audit_writer_flush(w);
     rl_auth_apikey_flush_uses(w->store);
     if ((uint64_t)now - w->last_jobs_ms >= w->cfg.jobs_interval_ms) {
@@ -197,7 +191,7 @@ int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_wri
     if (w->cfg.jobs_interval_ms == 0) w->cfg.jobs_interval_ms = HOUR_MS;
     w->tail = &w->head;
     /* the first jobs run one tick after start, then every interval */
-    w->last_jobs_ms = (uint64_t)unix_ms() - w->cfg.jobs_interval_ms;
+    w->last_jobs_ms = rl_wall_ms() - w->cfg.jobs_interval_ms;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->not_full, NULL);
     uv_async_init(loop, &w->async, on_async);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "ingress/keys.h"
 #include "store/store.h"
@@ -224,18 +225,11 @@ static void lookup_work(uv_work_t *req)
     l->rc = rl_store_key_get(l->store, l->id, &l->row, &l->err);
 }
 
-static uint64_t now_unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void lookup_done(uv_work_t *req, int status)
 {
     lookup_t *l = req->data;
     rl_keycache_t *c = l->cache;
-    uint64_t now_ms = now_unix_ms();
+    uint64_t now_ms = rl_wall_ms();
     entry_t *e = NULL;
     for (lookup_t **pp = &c->lookups; *pp; pp = &(*pp)->next)
         if (*pp == l) {

@@ -41,20 +41,6 @@ void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud)
     pthread_mutex_unlock(&reg_mu);
 }
 
-uint64_t rl_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t rl_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static rl_breaker_t *new_breaker(const rl_breaker_cfg_t *c)
 {
     if (c->threshold == 0) return NULL;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "core/clock.h"
 #include "upstream/breaker.h"
 
 #define RL_PSTATE_SAMPLES 256
@@ -69,11 +70,5 @@ void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud);
 
 /* Frees every state (at exit, once no worker runs). */
 void rl_pstate_shutdown(void);
-
-/* Monotonic milliseconds (breakers, latencies). */
-uint64_t rl_mono_ms(void);
-
-/* Wall-clock milliseconds since the Unix epoch (quotas, dates). */
-uint64_t rl_wall_ms(void);
 
 #endif
