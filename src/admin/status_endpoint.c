@@ -18,15 +18,14 @@ static void on_quota(void *ud, int rc, const rl_quota_result_t *res)
 
 static json_t *quota_json(rl_request_t *r, const rl_provider_cfg_t *p)
 {
-    if (p->quota.count == 0) return json_null();
     rl_calendar_period_t per;
     uint64_t now = rl_wall_ms();
-    if (rl_calendar_period(p->quota.calendar, now, &per) != 0) return json_null();
-    rl_quota_result_t q = {.limit = p->quota.count, .remaining = p->quota.count};
     char key[160];
-    int n = snprintf(key, sizeof(key), "out:q:%s:%s", p->name, per.key);
+    size_t klen = rl_pstate_quota_key(p, now, key, sizeof(key), &per);
+    if (klen == 0) return json_null();
+    rl_quota_result_t q = {.limit = p->quota.count, .remaining = p->quota.count};
     if (r->w->shared)
-        rl_shared_quota(r->w->shared, key, (size_t)n, p->quota.count, 0, per.end_ms, now, on_quota, &q);
+        rl_shared_quota(r->w->shared, key, klen, p->quota.count, 0, per.end_ms, now, on_quota, &q);
     return json_pack("{s:I,s:I,s:I,s:s,s:s,s:I}", "limit", (json_int_t)p->quota.count, "used",
                      (json_int_t)q.used, "remaining",
                      (json_int_t)(q.used >= p->quota.count ? 0 : p->quota.count - q.used), "period",

@@ -36,7 +36,8 @@ struct rl_chain {
     int64_t retry_after_ms; /* of the refused answer, -1 = none */
     uv_timer_t timer;
     bool timer_init, committed;
-    bool mock; /* the current target answers from its mock fixtures */
+    bool mock;               /* the current target answers from its mock fixtures */
+    uint64_t quota_reset_ms; /* until the current target's quota period ends */
     /* oauth2_client_credentials: the token source, a queued wait for a
      * token, the generation of the token sent, and the one retry on 401 */
     rl_oauth2_t *oauth;
@@ -317,11 +318,7 @@ static void on_quota(void *ud, int rc, const rl_quota_result_t *res)
 {
     rl_chain_t *ch = ud;
     if (rc < 0 || !res->allowed) {
-        rl_calendar_period_t per;
-        uint64_t ms = rl_calendar_period(cur_provider(ch)->quota.calendar, rl_wall_ms(), &per) == 0
-                          ? per.remaining_ms
-                          : 1000;
-        skip(ch, "quota_exceeded", ms);
+        skip(ch, "quota_exceeded", ch->quota_reset_ms);
         return;
     }
     after_limits(ch, 2);
@@ -342,14 +339,13 @@ static void after_limits(rl_chain_t *ch, int stage)
                        on_gcra, ch);
         return;
     }
-    if (stage <= 1 && p->quota.count && sh) {
-        rl_calendar_period_t per;
-        uint64_t now = rl_wall_ms();
-        if (rl_calendar_period(p->quota.calendar, now, &per) == 0) {
-            int n = snprintf(key, sizeof(key), "out:q:%s:%s", p->name, per.key);
-            rl_shared_quota(sh, key, (size_t)n, p->quota.count, 1, per.end_ms, now, on_quota, ch);
-            return;
-        }
+    rl_calendar_period_t per;
+    uint64_t now = rl_wall_ms();
+    size_t klen = stage <= 1 && sh ? rl_pstate_quota_key(p, now, key, sizeof(key), &per) : 0;
+    if (klen) {
+        ch->quota_reset_ms = per.remaining_ms;
+        rl_shared_quota(sh, key, klen, p->quota.count, 1, per.end_ms, now, on_quota, ch);
+        return;
     }
     start_attempt(ch);
 }

@@ -3,6 +3,7 @@
  * build and on admin calls, not per request. */
 #include "upstream/provider_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,12 +34,12 @@ void rl_pstate_set_mode_override(rl_pstate_t *ps, int v)
     atomic_store(&ps->mode_override, v);
 }
 
-void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud)
+size_t rl_pstate_quota_key(const rl_provider_cfg_t *p, uint64_t now_ms, char *buf, size_t cap,
+                           rl_calendar_period_t *per)
 {
-    pthread_mutex_lock(&reg_mu);
-    for (entry_t *e = reg; e; e = e->next)
-        fn(&e->ps, ud);
-    pthread_mutex_unlock(&reg_mu);
+    if (p->quota.count == 0 || rl_calendar_period(p->quota.calendar, now_ms, per) != 0) return 0;
+    int n = snprintf(buf, cap, "out:q:%s:%s", p->name, per->key);
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
 static rl_breaker_t *new_breaker(const rl_breaker_cfg_t *c)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "core/calendar.h"
 #include "core/clock.h"
 #include "upstream/breaker.h"
 
@@ -65,8 +66,11 @@ int rl_mode_global_override(void);
 void rl_mode_set_global_override(int v);
 void rl_pstate_set_mode_override(rl_pstate_t *ps, int v);
 
-/* Calls fn for every provider state known (admin listings). */
-void rl_pstate_each(void (*fn)(rl_pstate_t *ps, void *ud), void *ud);
+/* The shared-state key of provider p's outbound quota for the UTC period
+ * that holds now_ms ("out:q:NAME:2026-11-21"), with that period in *per.
+ * Returns the key's length, or 0 when p has no quota. */
+size_t rl_pstate_quota_key(const rl_provider_cfg_t *p, uint64_t now_ms, char *buf, size_t cap,
+                           rl_calendar_period_t *per);
 
 /* Frees every state (at exit, once no worker runs). */
 void rl_pstate_shutdown(void);
