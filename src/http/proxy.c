@@ -15,7 +15,7 @@
 
 #include "http/envelope.h"
 #include "policy/response.h"
-#include "upstream/auth_apply.h"
+#include "upstream/outbound.h"
 #include "upstream/chain.h"
 #include "upstream/provider_state.h"
 #include "upstream/record.h"
@@ -303,59 +303,13 @@ int rl_proxy_may_replay(const h2o_req_t *req)
     return h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1) >= 0;
 }
 
-/* The preset's headers sent on every request (anthropic-version…): they
- * replace the client's of the same name. At most 8. */
-static size_t add_fixed_headers(const rl_provider_cfg_t *p, rl_hdr_t *hdrs, size_t n)
-{
-    if (p->n_fixed_headers == 0) return n;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t f = 0; f < p->n_fixed_headers && !dup; f++)
-            dup = strlen(p->fixed_headers[2 * f]) == hdrs[i].name_len &&
-                  strncasecmp(p->fixed_headers[2 * f], hdrs[i].name, hdrs[i].name_len) == 0;
-        if (!dup) hdrs[k++] = hdrs[i];
-    }
-    for (size_t f = 0; f < p->n_fixed_headers && f < 8; f++)
-        hdrs[k++] = (rl_hdr_t){p->fixed_headers[2 * f], strlen(p->fixed_headers[2 * f]),
-                               p->fixed_headers[2 * f + 1], strlen(p->fixed_headers[2 * f + 1])};
-    return k;
-}
-
-/* The provider's outbound credentials (upstream/auth_apply.h): headers of
- * the same name from the client are dropped, relais' own are added; an
- * api_key in the query rewrites the URL. Returns 0, or -1 (nothing usable:
- * the error never names a credential). */
 int rl_proxy_credentials(rl_request_t *r, const rl_provider_cfg_t *p, h2o_iovec_t method, h2o_iovec_t body,
                          char **url, rl_hdr_t *hdrs, size_t *n, rl_auth_out_t *ao)
 {
-    h2o_req_t *req = r->req;
-    *n = add_fixed_headers(p, hdrs, *n);
-    if (p->auth.type == RL_AUTH_NONE || p->auth.type == RL_AUTH_MTLS) return 0;
-    rl_auth_req_t ar = {
-        .method = method.base,
-        .method_len = method.len,
-        .url = *url,
-        .headers = hdrs,
-        .n_headers = *n,
-        .body = body.base,
-        .body_len = body.len,
-        .now_ms = rl_wall_ms(),
-        .token = r->outbound_token,
-        .token_len = r->outbound_token ? strlen(r->outbound_token) : 0,
-    };
-    rl_err_t err;
-    if (rl_auth_apply(&p->auth, &ar, ao, &err) < 0) {
-        rl_log_warn("provider %s: %s", p->name, err.msg);
+    if (rl_outbound_prepare(p, method.base, method.len, *url, body.base, body.len, r->outbound_token, hdrs, n,
+                            ao) != 0)
         return -1;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (!rl_auth_out_replaces(ao, hdrs[i].name, hdrs[i].name_len)) hdrs[k++] = hdrs[i];
-    for (size_t i = 0; i < ao->n_hdrs; i++)
-        hdrs[k++] = ao->hdrs[i];
-    *n = k;
-    if (ao->url) *url = h2o_strdup(&req->pool, ao->url, SIZE_MAX).base;
+    if (ao->url) *url = h2o_strdup(&r->req->pool, ao->url, SIZE_MAX).base;
     return 0;
 }
 
@@ -410,7 +364,7 @@ void rl_proxy_start(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmp
     px->rec = rl_record_begin(r, p, rl_proxy_path(r, tmpl, m));
     uint64_t total = p->total_timeout_ms;
     if (r->snap->cfg->request_timeout_ms < total) total = r->snap->cfg->request_timeout_ms;
-    size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_AUTH_MAX_HDRS - 8);
+    size_t n_hdrs = build_headers(r, hdrs, MAX_FWD_HEADERS - RL_OUTBOUND_EXTRA_HDRS);
     rl_auth_out_t ao = {0};
     if (rl_proxy_credentials(r, p, req->method, req->entity, &url, hdrs, &n_hdrs, &ao) != 0) {
         rl_auth_out_free(&ao);

@@ -6,7 +6,7 @@
 #define RL_HTTP_PROXY_H
 
 #include "http/request.h"
-#include "upstream/auth_apply.h"
+#include "upstream/outbound.h"
 
 typedef struct rl_proxy rl_proxy_t;
 
@@ -26,12 +26,9 @@ h2o_iovec_t rl_proxy_path(rl_request_t *r, const char *tmpl, const rl_route_matc
  * the request pool; NULL when too long. */
 char *rl_proxy_url(rl_request_t *r, const rl_provider_cfg_t *p, const char *tmpl, const rl_route_match_t *m);
 
-/* What relais adds for provider `p` to a request about to be sent as
- * `method` with `body`: the preset's fixed headers and the provider's
- * credentials (upstream/auth_apply.h), replacing the client's headers of
- * the same names; an api_key in the query rewrites *url. hdrs needs room
- * for 8 + RL_AUTH_MAX_HDRS more. Free ao with rl_auth_out_free once the
- * transfer started. Returns 0, or -1 (credentials unusable; logged). */
+/* rl_outbound_prepare (upstream/outbound.h) for r: its oauth2 token, and an
+ * api_key in the query rewrites *url (in the request pool). hdrs needs room
+ * for RL_OUTBOUND_EXTRA_HDRS more. */
 int rl_proxy_credentials(rl_request_t *r, const rl_provider_cfg_t *p, h2o_iovec_t method, h2o_iovec_t body,
                          char **url, rl_hdr_t *hdrs, size_t *n, rl_auth_out_t *ao);
 

@@ -247,7 +247,7 @@ static rl_step_t fetch(rl_request_t *r)
     }
     rl_hdr_t hdrs[MAX_HEADERS];
     size_t n = 0;
-    for (size_t i = 0; i < req->headers.size && n + 1 + 8 + RL_AUTH_MAX_HDRS < MAX_HEADERS; i++) {
+    for (size_t i = 0; i < req->headers.size && n + 1 + RL_OUTBOUND_EXTRA_HDRS < MAX_HEADERS; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         if (skip_header(h->name)) continue;
         hdrs[n++] = (rl_hdr_t){h->orig_name ? h->orig_name : h->name->base, h->name->len, h->value.base,

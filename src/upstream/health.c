@@ -6,14 +6,13 @@
 
 #include "core/log.h"
 #include "providers/mode.h"
-#include "upstream/auth_apply.h"
+#include "upstream/outbound.h"
 #include "upstream/client.h"
 #include "upstream/oauth2_token.h"
 #include "upstream/provider_state.h"
 
 #define TICK_MS 500
 #define PROBE_TIMEOUT_MS 10000
-#define MAX_FIXED_HDRS 8 /* as many as the proxy sends (http/proxy.c) */
 
 typedef struct probe {
     struct probe *next;
@@ -92,30 +91,15 @@ static void start_probe(rl_health_t *h, probe_t *pr, rl_snapshot_t *s, size_t i,
     char *url = malloc(len);
     if (url == NULL) return;
     snprintf(url, len, "%s%s", p->base_url, p->health_path);
-    rl_hdr_t hdrs[1 + MAX_FIXED_HDRS + RL_AUTH_MAX_HDRS];
+    rl_hdr_t hdrs[1 + RL_OUTBOUND_EXTRA_HDRS];
     size_t n = 0;
     hdrs[n++] = (rl_hdr_t){"User-Agent", 10, "relais-health", 13};
-    /* the preset's fixed headers go on probes too: without anthropic-version
-     * Anthropic answers 400, and a signed request must sign them */
-    for (size_t f = 0; f < p->n_fixed_headers && f < MAX_FIXED_HDRS; f++)
-        hdrs[n++] = (rl_hdr_t){p->fixed_headers[2 * f], strlen(p->fixed_headers[2 * f]),
-                               p->fixed_headers[2 * f + 1], strlen(p->fixed_headers[2 * f + 1])};
+    /* the preset's fixed headers and the credentials, as on every request:
+     * without anthropic-version Anthropic answers 400. Unusable credentials
+     * (a provider forced to real) still leave a probe, without them. */
     rl_auth_out_t ao = {0};
-    rl_err_t err;
     const char *method = p->health_method ? p->health_method : "GET";
-    if (p->auth.type != RL_AUTH_NONE && p->auth.type != RL_AUTH_MTLS) {
-        rl_auth_req_t ar = {.method = method,
-                            .method_len = strlen(method),
-                            .url = url,
-                            .headers = hdrs,
-                            .n_headers = n,
-                            .now_ms = rl_wall_ms(),
-                            .token = token,
-                            .token_len = token ? strlen(token) : 0};
-        if (rl_auth_apply(&p->auth, &ar, &ao, &err) == 0)
-            for (size_t k = 0; k < ao.n_hdrs; k++)
-                hdrs[n++] = ao.hdrs[k];
-    }
+    rl_outbound_prepare(p, method, strlen(method), url, NULL, 0, token, hdrs, &n, &ao);
     rl_xfer_req_t xr = {
         .url = ao.url ? ao.url : url,
         .method = method,
