@@ -17,10 +17,24 @@
 #include "upstream/retry_after.h"
 
 /* What happened at one target, for X-Relais-* and all_providers_failed. */
+typedef enum what {
+    NOT_TRIED = 0,
+    OK,
+    CONNECT,
+    TIMEOUT,
+    STATUS, /* answered with a failing status (5xx, 429) */
+    CIRCUIT_OPEN,
+    RATE_LIMITED,
+    QUOTA_EXCEEDED,
+} what_t;
+
+/* As in error.details.providers[].outcome. */
+static const char *const what_names[] = {"not_tried", "ok",           "connect",      "timeout",
+                                         "status",    "circuit_open", "rate_limited", "quota_exceeded"};
+
 typedef struct outcome {
-    const char *what; /* NULL = not tried; "ok", "connect", "timeout", "status", "circuit_open",
-                         "rate_limited", "quota_exceeded" */
-    int status;       /* for "status" (and "ok") */
+    what_t what;
+    int status; /* for STATUS (and OK) */
     unsigned tries;
     uint64_t retry_after_ms; /* when the provider or relais said when to come back */
 } outcome_t;
@@ -119,7 +133,7 @@ static char *details_json(rl_chain_t *ch, uint64_t *min_retry_ms)
         const rl_provider_cfg_t *p = r->snap->route_targets[r->route_index][i];
         len += (size_t)snprintf(out + len, cap - len,
                                 "%s{\"provider\":\"%s\",\"outcome\":\"%s\",\"attempts\":%u", i ? "," : "",
-                                p->name, o->what ? o->what : "not_tried", o->tries);
+                                p->name, what_names[o->what], o->tries);
         if (o->status) len += (size_t)snprintf(out + len, cap - len, ",\"status\":%d", o->status);
         if (o->retry_after_ms) {
             len += (size_t)snprintf(out + len, cap - len, ",\"retry_after\":%llu",
@@ -150,20 +164,26 @@ static void answer_failure(rl_chain_t *ch)
     char details[96];
     snprintf(details, sizeof(details), "{\"provider\":\"%s\",\"retry_after\":%llu}", name,
              (unsigned long long)rl_retry_after_seconds(o->retry_after_ms));
-    if (strcmp(o->what, "circuit_open") == 0) {
+    switch (o->what) {
+    case CIRCUIT_OPEN:
         add_retry_after(r, o->retry_after_ms);
         rl_respond_error(r, RL_ECIRCUIT_OPEN, details,
                          "provider '%s' is failing; its circuit breaker is open", name);
-    } else if (strcmp(o->what, "rate_limited") == 0) {
+        break;
+    case RATE_LIMITED:
         add_retry_after(r, o->retry_after_ms);
         rl_respond_error(r, RL_ERATE_LIMITED, details, "outbound rate limit of provider '%s' exceeded", name);
-    } else if (strcmp(o->what, "quota_exceeded") == 0) {
+        break;
+    case QUOTA_EXCEEDED:
         add_retry_after(r, o->retry_after_ms);
         rl_respond_error(r, RL_EQUOTA_EXCEEDED, details, "quota of provider '%s' is exhausted", name);
-    } else if (strcmp(o->what, "timeout") == 0) {
+        break;
+    case TIMEOUT:
         rl_respond_error(r, RL_EUPSTREAM_TIMEOUT, NULL, "provider '%s' did not answer in time", name);
-    } else {
+        break;
+    default:
         rl_respond_error(r, RL_EUPSTREAM_ERROR, NULL, "provider '%s' could not be reached", name);
+        break;
     }
 }
 
@@ -180,12 +200,14 @@ static void next_target(rl_chain_t *ch)
     try_target(ch);
 }
 
-static void skip(rl_chain_t *ch, const char *what, uint64_t retry_after_ms)
+/* The target is passed over without a network attempt: `what` is
+ * CIRCUIT_OPEN, RATE_LIMITED or QUOTA_EXCEEDED. */
+static void skip(rl_chain_t *ch, what_t what, uint64_t retry_after_ms)
 {
     const char *name = cur_provider(ch)->name, *route = ch->r->route->name;
-    if (what[0] == 'c') {
+    if (what == CIRCUIT_OPEN) {
         rl_metrics_upstream(name, RL_METRICS_OUTCOME_CIRCUIT_OPEN, -1);
-    } else if (what[0] == 'r') {
+    } else if (what == RATE_LIMITED) {
         rl_metrics_upstream(name, RL_METRICS_OUTCOME_RATE_LIMITED, -1);
         rl_metrics_rate_limited(route, RL_METRICS_OUTBOUND);
     } else {
@@ -308,7 +330,7 @@ static void on_gcra(void *ud, int rc, const rl_gcra_result_t *res)
 {
     rl_chain_t *ch = ud;
     if (rc >= 0 && !res->allowed) {
-        skip(ch, "rate_limited", res->retry_after_ms);
+        skip(ch, RATE_LIMITED, res->retry_after_ms);
         return;
     }
     after_limits(ch, 1);
@@ -318,7 +340,7 @@ static void on_quota(void *ud, int rc, const rl_quota_result_t *res)
 {
     rl_chain_t *ch = ud;
     if (rc < 0 || !res->allowed) {
-        skip(ch, "quota_exceeded", ch->quota_reset_ms);
+        skip(ch, QUOTA_EXCEEDED, ch->quota_reset_ms);
         return;
     }
     after_limits(ch, 2);
@@ -367,7 +389,7 @@ static void try_target(rl_chain_t *ch)
         bool allowed = rl_breaker_allow(ch->ps->breaker, now, &ch->verdict);
         if (ch->verdict.probe) rl_metrics_breaker_transition(p->name, RL_METRICS_BREAKER_HALF_OPEN);
         if (!allowed) {
-            skip(ch, "circuit_open", ch->verdict.retry_after_ms);
+            skip(ch, CIRCUIT_OPEN, ch->verdict.retry_after_ms);
             return;
         }
         ch->has_verdict = true;
@@ -424,7 +446,7 @@ int rl_chain_attempt_head(rl_request_t *r, int status, const rl_hdr_t *hdrs, siz
     return 0;
 commit:
     ch->committed = true;
-    ch->outcomes[ch->target].what = "ok";
+    ch->outcomes[ch->target].what = OK;
     ch->outcomes[ch->target].status = status;
     return 1;
 }
@@ -447,7 +469,7 @@ void rl_chain_attempt_failed(rl_request_t *r, rl_errcode_t code, int status, con
                    status                         ? status_outcome(status)
                    : code == RL_EUPSTREAM_TIMEOUT ? RL_METRICS_OUTCOME_TIMEOUT
                                                   : RL_METRICS_OUTCOME_CONNECT);
-    o->what = status ? "status" : code == RL_EUPSTREAM_TIMEOUT ? "timeout" : "connect";
+    o->what = status ? STATUS : code == RL_EUPSTREAM_TIMEOUT ? TIMEOUT : CONNECT;
     o->status = status;
     if (ch->retry_after_ms > 0) o->retry_after_ms = (uint64_t)ch->retry_after_ms;
     rl_log_debug("provider %s attempt %u failed: %s", p->name, o->tries, detail);
