@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/httpchar.h"
 #include "upstream/hmac_sign.h"
 
 #define DEFAULT_HMAC_MESSAGE "{method}\n{path}\n{timestamp}\n{body}"
@@ -137,23 +138,11 @@ static int field(ld_t *l, const char *key, bool required, char **out)
     return -1;
 }
 
-static bool is_token(const char *s)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if (*s == '\0') return false;
-    for (; *s; s++) {
-        char ch = *s;
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (!alnum && strchr(extra, ch) == NULL) return false;
-    }
-    return true;
-}
-
 /* A header-name field: an HTTP token. */
 static int header_field(ld_t *l, const char *key, bool required, char **out)
 {
     int rc = field(l, key, required, out);
-    if (rc == 1 && !is_token(*out)) {
+    if (rc == 1 && !rl_http_is_token(*out, strlen(*out))) {
         char full[160];
         key_path(l, key, full, sizeof(full));
         rl_cfg_error(l->c, rl_ytree_get(l->map, key)->line, "%s: '%.64s' is not a valid header name", full,

@@ -119,10 +119,31 @@ void rl_cidr_list_free(rl_cidr_list_t *l)
     l->n = 0;
 }
 
+/* Dotted quad by hand: inet_ntop goes through sprintf, and the proxy formats
+ * the client's address on every request (X-Forwarded-For). */
+static size_t format_v4(const uint8_t *a, char *buf, size_t cap)
+{
+    char tmp[16], *o = tmp;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100) *o++ = (char)('0' + v / 100);
+        if (v >= 10) *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+        *o++ = i < 3 ? '.' : '\0';
+    }
+    size_t n = (size_t)(o - tmp) - 1;
+    if (n >= cap) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    memcpy(buf, tmp, n + 1);
+    return n;
+}
+
 size_t rl_ip_format(const rl_ip_t *ip, char *buf, size_t cap)
 {
-    const char *p = is_v4(ip) ? inet_ntop(AF_INET, ip->b + 12, buf, (socklen_t)cap)
-                              : inet_ntop(AF_INET6, ip->b, buf, (socklen_t)cap);
+    if (is_v4(ip)) return format_v4(ip->b + 12, buf, cap);
+    const char *p = inet_ntop(AF_INET6, ip->b, buf, (socklen_t)cap);
     if (p == NULL) {
         if (cap) buf[0] = '\0';
         return 0;

@@ -25,12 +25,31 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return need;
 }
 
+/* 1 for the bytes copied as they are: printable ASCII but quote and
+ * backslash. */
+static const unsigned char plain[256] = {
+    [' ' ... '!'] = 1,
+    ['#' ... '['] = 1,
+    [']' ... '~'] = 1,
+};
+
 size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)in;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
+        size_t run = i; /* bytes that need no escaping are copied a run at a time */
+        while (run < len && plain[s[run]])
+            run++;
+        if (run > i) {
+            size_t n = run - i < cap - o ? run - i : cap - o;
+            memcpy(out + o, s + i, n);
+            o += n;
+            if (n < run - i) break;
+            i = run;
+            continue;
+        }
         char tmp[8];
         size_t tl = 0, adv = 1;
         unsigned char c = s[i];
@@ -59,4 +78,17 @@ size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
         i += adv;
     }
     return o;
+}
+
+size_t rl_fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, len;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (len = n; n > 0;)
+        *out++ = tmp[--n];
+    return len;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/config.h"
 
@@ -32,6 +33,8 @@ size_t rl_log_time(char *buf, size_t cap);
 typedef struct rl_accesslog {
     char *buf;
     size_t len, cap;
+    long long date_sec; /* the second `date` was formatted for */
+    char date[24];      /* "2026-11-21T10:00:00." */
 } rl_accesslog_t;
 
 /* One access-log record; strings need not be NUL-terminated. */
@@ -45,7 +48,7 @@ typedef struct rl_access_rec {
     size_t path_len;
     int status;
     uint64_t bytes;
-    double duration_ms;
+    uint64_t duration_us;
     const char *upstream; /* provider name or NULL */
     int upstream_status;  /* 0 when none */
 } rl_access_rec_t;

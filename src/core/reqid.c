@@ -1,8 +1,6 @@
 /* reqid.c — request id validation and UUIDv7 generation, see reqid.h. */
 #include "core/reqid.h"
 
-#include <stdio.h>
-
 bool rl_reqid_is_sane(const char *s, size_t len)
 {
     if (len == 0 || len > RL_REQID_MAX) return false;
@@ -15,13 +13,31 @@ bool rl_reqid_is_sane(const char *s, size_t len)
     return true;
 }
 
+/* `n` hex digits of v, most significant first (snprintf would cost more
+ * than the rest of a cached request's bookkeeping). */
+static char *put_hex(char *o, uint64_t v, int n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = n - 1; i >= 0; i--, v >>= 4)
+        o[i] = hex[v & 15];
+    return o + n;
+}
+
 size_t rl_reqid_uuid7(char *out, uint64_t now_ms, uint64_t rand_hi, uint64_t rand_lo)
 {
     /* 48 bits time | 4 bits version 7 | 12 bits rand | 2 bits variant | 62 bits rand */
     uint64_t hi = (now_ms << 16) | 0x7000 | (rand_hi & 0x0FFF);
     uint64_t lo = (rand_lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)((hi >> 16) & 0xFFFF),
-             (unsigned)(hi & 0xFFFF), (unsigned)(lo >> 48), (unsigned long long)(lo & 0xFFFFFFFFFFFFull));
+    char *o = put_hex(out, hi >> 32, 8);
+    *o++ = '-';
+    o = put_hex(o, hi >> 16, 4);
+    *o++ = '-';
+    o = put_hex(o, hi, 4);
+    *o++ = '-';
+    o = put_hex(o, lo >> 48, 4);
+    *o++ = '-';
+    o = put_hex(o, lo, 12);
+    *o = '\0';
     return RL_REQID_UUID_LEN;
 }
 

@@ -36,13 +36,13 @@ static void on_dispose(void *p)
         .path_len = req->input.path.len,
         .status = req->res.status,
         .bytes = req->bytes_sent,
-        .duration_ms = (double)(uv_hrtime() - r->start_ns) / 1e6,
+        .duration_us = (uv_hrtime() - r->start_ns) / 1000,
         .upstream = r->provider ? r->provider->name : NULL,
         .upstream_status = r->upstream_status,
     };
     rl_accesslog_add(&r->w->alog, &rec);
     if (is_public(r)) {
-        rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, rec.duration_ms / 1e3);
+        rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, (double)rec.duration_us / 1e6);
         rl_metrics_inflight(-1);
     }
     rl_policy_audit_finish(r);
@@ -99,20 +99,6 @@ void rl_request_add_common_headers(rl_request_t *r)
                           r->id_len);
 }
 
-size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap)
-{
-    struct sockaddr_storage ss;
-    h2o_conn_t *conn = r->req->conn;
-    socklen_t sl = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
-    buf[0] = '\0';
-    if (sl == 0) return 0;
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)cap);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)cap);
-    return strlen(buf);
-}
-
 static rl_ip_t peer_addr(const rl_request_t *r)
 {
     struct sockaddr_storage ss;
@@ -126,6 +112,17 @@ static rl_ip_t peer_addr(const rl_request_t *r)
         memcpy(ip.b, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
     }
     return ip;
+}
+
+size_t rl_request_client_ip(const rl_request_t *r, char *buf, size_t cap)
+{
+    rl_ip_t ip = peer_addr(r);
+    static const rl_ip_t none;
+    if (memcmp(&ip, &none, sizeof(ip)) == 0) { /* no peer address */
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    return rl_ip_format(&ip, buf, cap);
 }
 
 /* Every X-Forwarded-For header, joined with "," in order (RFC 9110 §5.3). */

@@ -10,6 +10,7 @@
  * answers inside the call. */
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "policy/cacheentry.h"
 #include "policy/cachekey.h"
@@ -127,10 +128,9 @@ static int serve_hit(rl_request_t *r, const char *value, size_t len)
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-cache"), 0, NULL,
                           H2O_STRLIT("HIT"));
     uint64_t now = rl_resp_now_ms(r);
-    char age[24];
-    int n = snprintf(age, sizeof(age), "%llu",
-                     (unsigned long long)(now > e.stored_ms ? (now - e.stored_ms) / 1000 : 0));
-    rl_request_add_header(r, H2O_STRLIT("age"), age, (size_t)n);
+    char age[RL_FMT_U64_MAX];
+    size_t n = rl_fmt_u64(age, now > e.stored_ms ? (now - e.stored_ms) / 1000 : 0);
+    rl_request_add_header(r, H2O_STRLIT("age"), age, n);
     rl_deprecation_add_headers(r);
     if (etag.base && e.status == 200 && rl_resp_if_none_match(r, etag.base, etag.len)) {
         rl_resp_send_not_modified(r);

@@ -1,8 +1,9 @@
 /* etag.h — entity tags (RFC 9110 §8.8.3) and the conditional headers that
  * compare them (§13.1.1 If-Match, §13.1.2 If-None-Match). Pure.
  *
- * relais' own tags are strong: a quoted base64url BLAKE2b-128 of the body
- * ("\"q1uM0f…\"", 24 bytes), so equal bodies give equal tags on every node.
+ * relais' own tags are strong: a quoted base64url SipHash-2-4-128 of the
+ * body under a fixed key ("\"q1uM0f…\"", 24 bytes), so equal bodies give
+ * equal tags on every node.
  *
  * Comparison: strong = both tags strong and their opaque parts equal; weak =
  * opaque parts equal, W/ ignored. If-None-Match uses the weak comparison,

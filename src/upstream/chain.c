@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/calendar.h"
+#include "core/jsonw.h"
 #include "http/envelope.h"
 #include "http/proxy.h"
 #include "metrics/metrics.h"
@@ -99,9 +100,8 @@ void rl_chain_detach(rl_chain_t *ch)
 
 static void add_uint_header(rl_request_t *r, const char *name, size_t name_len, uint64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    rl_request_add_header(r, name, name_len, buf, (size_t)n);
+    char buf[RL_FMT_U64_MAX];
+    rl_request_add_header(r, name, name_len, buf, rl_fmt_u64(buf, v));
 }
 
 void rl_chain_add_headers(rl_request_t *r)

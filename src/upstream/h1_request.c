@@ -7,20 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_tchar(unsigned char c)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-    return c != '\0' && memchr(extra, c, sizeof(extra) - 1) != NULL;
-}
-
-static int is_token(const char *s, size_t n)
-{
-    if (n == 0) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_tchar((unsigned char)s[i])) return 0;
-    return 1;
-}
+#include "core/httpchar.h"
 
 /* Bytes that may appear in a request target or a host. */
 static int is_visible(const char *s, size_t n)
@@ -81,11 +68,11 @@ static size_t digits(uint64_t v)
 
 size_t rl_h1_request_size(const rl_xfer_req_t *req, const rl_h1_url_t *u)
 {
-    if (!is_token(req->method, req->method_len)) return 0;
+    if (!rl_http_is_token(req->method, req->method_len)) return 0;
     size_t n = req->method_len + 1 + u->target_len + 11 + 6 + u->authority_len + 2 + 2;
     for (size_t i = 0; i < req->n_headers; i++) {
         const rl_hdr_t *h = &req->headers[i];
-        if (!is_token(h->name, h->name_len)) return 0;
+        if (!rl_http_is_token(h->name, h->name_len)) return 0;
         for (size_t j = 0; j < h->value_len; j++)
             if (h->value[j] == '\r' || h->value[j] == '\n' || h->value[j] == '\0') return 0;
         n += h->name_len + 2 + h->value_len + 2;

@@ -52,6 +52,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/httpchar.h"
+
 enum {
     S_HEAD,
     S_BODY_LEN,
@@ -125,23 +127,6 @@ rl_h1_ev_t rl_h1_resp_eof(rl_h1_resp_t *p)
 }
 
 /* ---- the head ---- */
-
-static int is_tchar(unsigned char c)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-    return c != '\0' && memchr(extra, c, sizeof(extra) - 1) != NULL;
-}
-
-/* Field values and reasons: VCHAR, SP, HTAB and obs-text (0x80–0xff). */
-static int has_ctl(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f) return 1;
-    }
-    return 0;
-}
 
 static int name_is(const rl_hdr_t *h, const char *name, size_t len)
 {
@@ -233,7 +218,7 @@ static const char *parse_status_line(rl_h1_resp_t *p, const char *s, size_t n)
     p->status = status;
     p->reason = n > 13 ? s + 13 : s + n;
     p->reason_len = n > 13 ? n - 13 : 0;
-    if (has_ctl(p->reason, p->reason_len)) return "control character in the reason phrase";
+    if (rl_http_has_ctl(p->reason, p->reason_len)) return "control character in the reason phrase";
     return NULL;
 }
 
@@ -241,7 +226,7 @@ static const char *parse_field(rl_h1_resp_t *p, const char *s, size_t n, framing
 {
     size_t i = 0;
     if (s[0] == ' ' || s[0] == '\t') return "obs-fold (line folding) in the response head";
-    while (i < n && is_tchar((unsigned char)s[i]))
+    while (i < n && rl_http_is_tchar((unsigned char)s[i]))
         i++;
     if (i == 0 || i == n || s[i] != ':') return "malformed header line";
     const char *v = s + i + 1, *ve = s + n;
@@ -249,7 +234,7 @@ static const char *parse_field(rl_h1_resp_t *p, const char *s, size_t n, framing
         v++;
     while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
         ve--;
-    if (has_ctl(v, (size_t)(ve - v))) return "control character in a header value";
+    if (rl_http_has_ctl(v, (size_t)(ve - v))) return "control character in a header value";
     if (p->n_hdrs == RL_H1_MAX_HEADERS) return "too many response headers";
     rl_hdr_t *h = &p->hdrs[p->n_hdrs++];
     *h = (rl_hdr_t){s, i, v, (size_t)(ve - v)};

@@ -105,6 +105,16 @@ static void test_list_and_format(void **state)
     rl_ip_t six = ip("2001:DB8::1");
     rl_ip_format(&six, buf, sizeof(buf));
     assert_string_equal(buf, "2001:db8::1");
+    const char *quads[] = {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.20", "1.22.3.44"};
+    for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+        rl_ip_t q = ip(quads[i]);
+        assert_int_equal(rl_ip_format(&q, buf, sizeof(buf)), strlen(quads[i]));
+        assert_string_equal(buf, quads[i]);
+    }
+    rl_ip_t big = ip("255.255.255.255");
+    assert_int_equal(rl_ip_format(&big, buf, 15), 0); /* no room for the NUL: nothing, never a cut address */
+    assert_string_equal(buf, "");
+    assert_int_equal(rl_ip_format(&big, buf, 16), 15);
 }
 
 static const char *eff(const char *peer, const char *xff, const char *const *trusted, size_t nt, char *buf)

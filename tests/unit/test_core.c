@@ -86,7 +86,28 @@ static void test_json_escape(void **state)
     escape("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd"); /* surrogate */
     escape("a\0b", 3, "a\\u0000b");
     char out[3];
-    assert_int_equal(rl_json_escape(out, sizeof(out), "ab\"c", 4), 2); /* never splits an escape */
+    assert_int_equal(rl_json_escape(out, sizeof(out), "ab\"c", 4), 2);  /* never splits an escape */
+    assert_int_equal(rl_json_escape(out, sizeof(out), "abcdef", 6), 3); /* a plain run is cut at cap */
+    assert_memory_equal(out, "abc", 3);
+    escape("x\"y\x01z\xc3\xa9w", 8, "x\\\"y\\u0001z\xc3\xa9w"); /* runs between escapes */
+}
+
+static void fmt(uint64_t v, const char *want)
+{
+    char out[RL_FMT_U64_MAX + 1];
+    size_t n = rl_fmt_u64(out, v);
+    out[n] = '\0';
+    assert_string_equal(out, want);
+}
+
+static void test_fmt_u64(void **state)
+{
+    (void)state;
+    fmt(0, "0");
+    fmt(7, "7");
+    fmt(10, "10");
+    fmt(1234567890, "1234567890");
+    fmt(UINT64_MAX, "18446744073709551615");
 }
 
 static void test_envelope(void **state)
@@ -130,8 +151,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_table),   cmocka_unit_test(test_reqid_sane),
         cmocka_unit_test(test_reqid_uuid7), cmocka_unit_test(test_rng),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_envelope),
-        cmocka_unit_test(test_diag),        cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_fmt_u64),
+        cmocka_unit_test(test_envelope),    cmocka_unit_test(test_diag),
+        cmocka_unit_test(test_ct_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
