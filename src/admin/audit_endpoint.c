@@ -117,6 +117,18 @@ static int filters_or_respond(rl_request_t *r, audit_arg_t *a)
     return rl_admin_page_or_respond(r, 'a', &a->limit, &a->after);
 }
 
+/* Runs once r holds its audit slot (the read is recorded too). */
+static void read_trail(rl_request_t *r)
+{
+    audit_arg_t *a = calloc(1, sizeof(*a));
+    if (a == NULL) abort();
+    if (filters_or_respond(r, a) != 0) {
+        free(a);
+        return;
+    }
+    rl_store_job_start(r, do_query, a);
+}
+
 void rl_admin_audit_handle(rl_request_t *r)
 {
     if (!h2o_memis(r->req->method.base, r->req->method.len, H2O_STRLIT("GET")) &&
@@ -126,12 +138,5 @@ void rl_admin_audit_handle(rl_request_t *r)
         return;
     }
     r->consumer = "admin";
-    rl_audit_step_mark(r, "admin.audit");
-    audit_arg_t *a = calloc(1, sizeof(*a));
-    if (a == NULL) abort();
-    if (filters_or_respond(r, a) != 0) {
-        free(a);
-        return;
-    }
-    rl_store_job_start(r, do_query, a);
+    if (rl_audit_step_reserve(r, "admin.audit", read_trail)) read_trail(r);
 }

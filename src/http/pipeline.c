@@ -7,6 +7,7 @@
 #include "policy/policy.h"
 
 static const rl_step_fn steps[] = {
+    rl_policy_audit,        /* audited routes: reserve the record's slot first */
     rl_policy_cors,         /* PRE: preflight, Origin checks */
     rl_policy_authn,        /* AUTHN: api_key, jwt, none → consumer */
     rl_policy_authz,        /* AUTHZ: scopes, IP allowlists */

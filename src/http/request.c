@@ -7,7 +7,6 @@
 #include "http/path.h"
 #include "http/proxy.h"
 #include "metrics/metrics.h"
-#include "policy/policy.h"
 #include "upstream/chain.h"
 #include "upstream/mock_attempt.h"
 
@@ -45,7 +44,6 @@ static void on_dispose(void *p)
         rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, (double)rec.duration_us / 1e6);
         rl_metrics_inflight(-1);
     }
-    rl_policy_audit_finish(r);
     rl_snapshot_release(r->snap);
     rl_worker_request_done(r->w);
 }

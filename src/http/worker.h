@@ -54,6 +54,7 @@ struct rl_worker {
     struct rl_oauth2_entry *oauth2; /* upstream/oauth2_pool.c: token sources; live with the process */
     struct rl_jwks_cache *jwks;     /* policy/jwt_jwks.c: this worker's JWKS cache; lives with the process */
     struct rl_keycache *keycache;   /* policy/auth_apikey.c: API key lookups; created on first use */
+    struct rl_audit_park *audit_park; /* policy/audit_step.c: requests parked for an audit slot; first use */
     rl_accesslog_t alog;
     rl_rng_t rng;
     size_t inflight;

@@ -1,11 +1,9 @@
 /* audit_writer.c — the control-thread store writer, see audit_writer.h. */
 #include "ingress/audit_writer.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -23,18 +21,31 @@ typedef struct node {
 struct rl_audit_writer {
     rl_store_t *store;
     rl_audit_writer_cfg_t cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t not_full;
-    node_t *head, **tail; /* the queue, oldest first */
-    size_t len;
+    rl_audit_slots_t slots; /* bound the queue; held until a row is stored */
+    pthread_mutex_t mu;     /* guards the queue, watches and stats */
+    node_t *head, **tail;   /* the queue, oldest first */
+    rl_audit_watch_t *watches;
     node_t *failed; /* a batch the store refused, retried first (control thread only) */
     char chain[RL_STORE_HEX_LEN + 1];
     uv_async_t async;
     uv_timer_t tick;
     uint64_t last_jobs_ms;
-    int closing, closed_handles;
+    int closed_handles;
     rl_audit_writer_stats_t stats;
 };
+
+rl_audit_slots_t *rl_audit_writer_slots(rl_audit_writer_t *w)
+{
+    return &w->slots;
+}
+
+void rl_audit_writer_watch(rl_audit_writer_t *w, rl_audit_watch_t *watch)
+{
+    pthread_mutex_lock(&w->mu);
+    watch->next = w->watches;
+    w->watches = watch;
+    pthread_mutex_unlock(&w->mu);
+}
 
 void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
 {
@@ -44,27 +55,24 @@ void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
     n->next = NULL;
     memset(row, 0, sizeof(*row));
     pthread_mutex_lock(&w->mu);
-    if (w->len >= w->cfg.queue) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += RL_AUDIT_MAX_WAIT_MS / 1000;
-        w->stats.waits++;
-        uv_async_send(&w->async);
-        while (w->len >= w->cfg.queue && !w->closing)
-            if (pthread_cond_timedwait(&w->not_full, &w->mu, &until) == ETIMEDOUT) break;
-        if (w->len >= w->cfg.queue) {
-            w->stats.overflows++;
-            rl_log_warn("audit queue full for %d ms: record queued over audit.queue", RL_AUDIT_MAX_WAIT_MS);
-        }
-    }
     *w->tail = n;
     w->tail = &n->next;
-    w->len++;
     pthread_mutex_unlock(&w->mu);
     uv_async_send(&w->async);
 }
 
-/* Takes up to RL_AUDIT_BATCH rows out of the queue and wakes waiters. */
+/* Gives the slots of `n` stored rows back and, if requests are parked,
+ * wakes every worker that registered (each grants its own FIFO). */
+static void give_back(rl_audit_writer_t *w, size_t n)
+{
+    if (!rl_audit_slots_give(&w->slots, n)) return;
+    pthread_mutex_lock(&w->mu);
+    for (rl_audit_watch_t *x = w->watches; x; x = x->next)
+        uv_async_send(x->async);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Takes up to RL_AUDIT_BATCH rows out of the queue (their slots stay held). */
 static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
 {
     pthread_mutex_lock(&w->mu);
@@ -79,8 +87,6 @@ static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
         w->head = p;
         if (p == NULL) w->tail = &w->head;
         last->next = NULL;
-        w->len -= *n;
-        pthread_cond_broadcast(&w->not_full);
     }
     pthread_mutex_unlock(&w->mu);
     return *n ? first : NULL;
@@ -112,14 +118,19 @@ static int write_batch(rl_audit_writer_t *w, node_t *batch, size_t n)
     int rc = rl_store_audit_append(w->store, rows, n, &err);
     free(rows); /* the strings stay owned by the nodes */
     if (rc != 0) {
+        pthread_mutex_lock(&w->mu);
         w->stats.failures++;
+        pthread_mutex_unlock(&w->mu);
         rl_log_error("audit: cannot write %zu records (kept, retried in 1 s): %s", n, err.msg);
         w->failed = batch;
         return -1;
     }
     memcpy(w->chain, chain, sizeof(chain));
+    pthread_mutex_lock(&w->mu);
     w->stats.written += n;
+    pthread_mutex_unlock(&w->mu);
     free_nodes(batch);
+    give_back(w, n);
     return 0;
 }
 
@@ -188,12 +199,12 @@ int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_wri
     w->store = store;
     w->cfg = *cfg;
     if (w->cfg.queue == 0) w->cfg.queue = 1;
+    rl_audit_slots_init(&w->slots, w->cfg.queue);
     if (w->cfg.jobs_interval_ms == 0) w->cfg.jobs_interval_ms = HOUR_MS;
     w->tail = &w->head;
     /* the first jobs run one tick after start, then every interval */
     w->last_jobs_ms = rl_wall_ms() - w->cfg.jobs_interval_ms;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->not_full, NULL);
     uv_async_init(loop, &w->async, on_async);
     w->async.data = w;
     uv_unref((uv_handle_t *)&w->async);
@@ -212,7 +223,6 @@ static void on_closed(uv_handle_t *h)
     free_nodes(w->head);
     free_nodes(w->failed);
     pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->not_full);
     free(w);
 }
 
@@ -221,10 +231,6 @@ void rl_audit_writer_stop(rl_audit_writer_t *w)
     if (w == NULL) return;
     rl_audit_writer_flush(w);
     rl_auth_apikey_flush_uses(w->store);
-    pthread_mutex_lock(&w->mu);
-    w->closing = 1;
-    pthread_cond_broadcast(&w->not_full);
-    pthread_mutex_unlock(&w->mu);
     uv_close((uv_handle_t *)&w->async, on_closed);
     uv_close((uv_handle_t *)&w->tick, on_closed);
 }
@@ -234,4 +240,6 @@ void rl_audit_writer_stats(rl_audit_writer_t *w, rl_audit_writer_stats_t *out)
     pthread_mutex_lock(&w->mu);
     *out = w->stats;
     pthread_mutex_unlock(&w->mu);
+    out->waits = atomic_load(&w->slots.waits);
+    out->abandoned = atomic_load(&w->slots.abandoned);
 }

@@ -3,16 +3,19 @@
  * the audit jobs (anonymize after audit.anonymize_after, delete after
  * audit.retention).
  *
- * Backpressure, not loss: workers push finished records into a queue bounded
- * by audit.queue. When it is full, the pushing worker waits on a condition
- * variable until the writer has taken a batch out (it is woken at once).
- * The wait is bounded by RL_AUDIT_MAX_WAIT_MS: if the store is down that
- * long, the record is queued over the bound (and a warning logged) rather
- * than dropped, so no record is ever lost and no worker waits forever.
- * Records are pushed from the request's LOG phase (its disposal), after the
- * response went out: a full queue delays that worker's next requests, never
- * the client that is already answered. On shutdown the queue is written
- * out after the last worker stops. */
+ * Backpressure, not loss, and never a blocked worker: audit.queue is a
+ * number of slots (ingress/audit_slots.h). An audited request reserves one
+ * before it goes anywhere (policy/audit_step.c, the first pipeline step);
+ * if none is free it parks on its worker's wait list, and the loop goes on
+ * serving other requests. At the LOG phase (the request's disposal) its
+ * record fills the slot it holds, so a push never waits and the queue never
+ * holds more than audit.queue records. The writer gives the slots of a
+ * batch back once the batch is in the store, then wakes the workers that
+ * have parked requests (rl_audit_writer_watch). While the store refuses
+ * writes, batches are retried every second and new audited requests wait:
+ * nothing is dropped. On shutdown the workers drain (parked requests are
+ * resumed as slots free up) and the queue is written out after the last
+ * worker stops. */
 #ifndef RL_INGRESS_AUDIT_WRITER_H
 #define RL_INGRESS_AUDIT_WRITER_H
 
@@ -20,9 +23,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ingress/audit_slots.h"
 #include "store/store.h"
 
-#define RL_AUDIT_MAX_WAIT_MS 10000
 #define RL_AUDIT_BATCH 512
 
 typedef struct rl_audit_writer rl_audit_writer_t;
@@ -40,8 +43,24 @@ typedef struct rl_audit_writer_cfg {
 int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_writer_cfg_t *cfg,
                           rl_audit_writer_t **out, rl_err_t *err);
 
-/* Any thread: queues `row` (the writer takes its strings; *row is zeroed).
- * Waits while the queue is full, see above. */
+/* The slots that bound the queue; they live as long as the writer. */
+rl_audit_slots_t *rl_audit_writer_slots(rl_audit_writer_t *w);
+
+/* A wake-up to send each time the writer gave slots back while requests
+ * were parked. Linked into the writer until it stops; the caller owns
+ * `watch` and `async`, which must outlive the writer. */
+typedef struct rl_audit_watch {
+    struct rl_audit_watch *next;
+    uv_async_t *async;
+} rl_audit_watch_t;
+
+/* Any thread: registers `watch` (its async set by the caller). */
+void rl_audit_writer_watch(rl_audit_writer_t *w, rl_audit_watch_t *watch);
+
+/* Any thread: queues `row` (the writer takes its strings; *row is zeroed)
+ * into a slot the caller holds (rl_audit_slots_try_take or _reserve on
+ * rl_audit_writer_slots(w)). Never waits; the slot is given back once the
+ * row is in the store. */
 void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row);
 
 /* Control thread: writes everything queued now. Returns the rows written. */
@@ -55,9 +74,11 @@ void rl_audit_writer_run_jobs(rl_audit_writer_t *w, int64_t now_ms);
  * be closed, for that). NULL is fine. */
 void rl_audit_writer_stop(rl_audit_writer_t *w);
 
-/* Counters for tests and metrics. */
+/* Counters for tests and metrics: rows written; requests that parked for
+ * a slot (waits) and those whose client left while parked (abandoned);
+ * batches the store refused (failures). */
 typedef struct rl_audit_writer_stats {
-    uint64_t written, waits, overflows, failures;
+    uint64_t written, waits, abandoned, failures;
 } rl_audit_writer_stats_t;
 void rl_audit_writer_stats(rl_audit_writer_t *w, rl_audit_writer_stats_t *out);
 

@@ -1,5 +1,7 @@
-/* audit_step.c — LOG phase: builds the audit record of a finished request
- * and hands it to the control thread's writer (ingress/audit_writer.h).
+/* audit_step.c — the audit record of a request: the first pipeline step
+ * reserves its slot in the audit queue, and the LOG phase (the request's
+ * disposal) builds the record and hands it to the control thread's writer
+ * (ingress/audit_writer.h) in that slot.
  *
  * A route is audited when its `audit` is true, or, by default, for every
  * method other than GET and HEAD. The record never holds a body, a query
@@ -10,7 +12,14 @@
  * Resource type and id come from the route's path template: the id is the
  * value of its last parameter, the type the literal segment just before
  * that parameter (/v1/items/{id} → type "items"); a template without
- * parameters gives type = the route name and no id. */
+ * parameters gives type = the route name and no id.
+ *
+ * The slot is held through a ticket in the request's pool, with a dispose
+ * hook. h2o disposes a pool's shared objects newest first, so the ticket
+ * goes before the request state it points to: its hook can still read r.
+ * A request that finds no free slot parks its ticket in its worker's FIFO
+ * (one per worker, created on first use, registered with the writer so
+ * that the control thread wakes this loop when slots come back). */
 #include "policy/audit_step.h"
 
 #include <sodium.h>
@@ -91,12 +100,11 @@ static void body_hash(rl_request_t *r, rl_store_audit_row_t *row)
     row->body_sha256[2 * sizeof(md)] = '\0';
 }
 
-static void record(rl_request_t *r, const char *route)
+/* Builds r's record and queues it into the slot r holds. */
+static void record(rl_request_t *r, rl_audit_writer_t *w, const char *route)
 {
     h2o_req_t *req = r->req;
-    rl_audit_writer_t *w = r->w->server->audit;
     rl_store_audit_row_t row = {0};
-    if (w == NULL) return;
     row.ts_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
     row.request_id = dup_n(r->id, r->id_len);
     row.consumer = dup_s(r->consumer);
@@ -115,31 +123,82 @@ static void record(rl_request_t *r, const char *route)
     rl_audit_writer_push(w, &row);
 }
 
-void rl_policy_audit_finish(rl_request_t *r)
-{
-    const rl_route_cfg_t *route = r->route;
-    if (route == NULL || route->audit == RL_AUDIT_OFF) return;
-    if (route->audit == RL_AUDIT_DEFAULT) {
-        unsigned m = rl_method_bit(r->req->method.base, r->req->method.len);
-        if (m == RL_M_GET || m == RL_M_HEAD) return;
-    }
-    record(r, route->name);
-}
+/* ---- slots ---- */
 
-typedef struct mark {
+/* One per worker: its parked requests and the wake-up the writer sends.
+ * Lives with the process (the worker's loop is never closed). */
+struct rl_audit_park {
+    rl_audit_waitq_t q;
+    uv_async_t async;
+    rl_audit_watch_t watch;
+    rl_audit_writer_t *writer;
+};
+
+typedef struct ticket {
+    rl_audit_waiter_t wt;
     rl_request_t *r;
     const char *route;
-} mark_t;
+    rl_audit_resume_cb resume;
+    bool holds; /* r holds a slot: its record fills it at disposal */
+} ticket_t;
 
-static void on_mark_dispose(void *p)
+static void on_park_wake(uv_async_t *a)
 {
-    mark_t *m = p;
-    record(m->r, m->route);
+    struct rl_audit_park *p = a->data;
+    rl_audit_slots_grant(rl_audit_writer_slots(p->writer), &p->q);
 }
 
-void rl_audit_step_mark(rl_request_t *r, const char *route)
+static struct rl_audit_park *park_of(rl_worker_t *w, rl_audit_writer_t *writer)
 {
-    mark_t *m = h2o_mem_alloc_shared(&r->req->pool, sizeof(*m), on_mark_dispose);
-    m->r = r;
-    m->route = route;
+    struct rl_audit_park *p = w->audit_park;
+    if (p != NULL) return p;
+    if ((p = calloc(1, sizeof(*p))) == NULL) abort();
+    rl_audit_waitq_init(&p->q);
+    p->writer = writer;
+    uv_async_init(&w->loop, &p->async, on_park_wake);
+    uv_unref((uv_handle_t *)&p->async);
+    p->async.data = p;
+    p->watch.async = &p->async;
+    rl_audit_writer_watch(writer, &p->watch);
+    return w->audit_park = p;
+}
+
+static void on_granted(rl_audit_waiter_t *wt)
+{
+    ticket_t *t = H2O_STRUCT_FROM_MEMBER(ticket_t, wt, wt);
+    t->holds = true;
+    t->resume(t->r);
+}
+
+static void on_ticket_dispose(void *p)
+{
+    ticket_t *t = p;
+    rl_worker_t *w = t->r->w;
+    rl_audit_writer_t *writer = w->audit_park->writer;
+    if (t->holds)
+        record(t->r, writer, t->route);
+    else
+        rl_audit_slots_cancel(rl_audit_writer_slots(writer), &w->audit_park->q, &t->wt);
+}
+
+bool rl_audit_step_reserve(rl_request_t *r, const char *route, rl_audit_resume_cb resume)
+{
+    rl_audit_writer_t *writer = r->w->server->audit;
+    if (writer == NULL) return true;
+    struct rl_audit_park *p = park_of(r->w, writer);
+    ticket_t *t = h2o_mem_alloc_shared(&r->req->pool, sizeof(*t), on_ticket_dispose);
+    *t = (ticket_t){.r = r, .route = route, .resume = resume};
+    t->holds = rl_audit_slots_reserve(rl_audit_writer_slots(writer), &p->q, &t->wt, on_granted);
+    return t->holds;
+}
+
+rl_step_t rl_policy_audit(rl_request_t *r)
+{
+    const rl_route_cfg_t *route = r->route;
+    if (route->audit == RL_AUDIT_OFF) return RL_STEP_NEXT;
+    if (route->audit == RL_AUDIT_DEFAULT) {
+        unsigned m = rl_method_bit(r->req->method.base, r->req->method.len);
+        if (m == RL_M_GET || m == RL_M_HEAD) return RL_STEP_NEXT;
+    }
+    return rl_audit_step_reserve(r, route->name, rl_pipeline_resume) ? RL_STEP_NEXT : RL_STEP_ASYNC;
 }

@@ -7,6 +7,7 @@
 
 #include "http/pipeline.h"
 
+rl_step_t rl_policy_audit(rl_request_t *r);        /* audit_step.c: reserves the audit slot */
 rl_step_t rl_policy_cors(rl_request_t *r);         /* cors.c */
 rl_step_t rl_policy_authn(rl_request_t *r);        /* authn.c */
 rl_step_t rl_policy_authz(rl_request_t *r);        /* authz.c */
@@ -17,9 +18,5 @@ rl_step_t rl_policy_fields(rl_request_t *r);       /* fields_step.c */
 rl_step_t rl_policy_cache(rl_request_t *r);        /* cache_step.c */
 rl_step_t rl_policy_precondition(rl_request_t *r); /* precondition.c */
 rl_step_t rl_policy_upstream(rl_request_t *r);     /* upstream/chain.c */
-
-/* LOG phase: called once from the request's disposal, after the access log
- * line. The audit record (audit_step.c). */
-void rl_policy_audit_finish(rl_request_t *r);
 
 #endif

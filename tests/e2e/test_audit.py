@@ -1,11 +1,14 @@
 """Audit trail: which requests are recorded, what a record holds (and never
 holds), `relais audit verify` after tampering with the SQLite file, no
 record lost with a one-slot queue under 200 concurrent requests or across
-a SIGTERM under load, and GET /admin/v1/audit (filters, pagination, the
+a SIGTERM under load, a full queue parking audited requests without
+stalling the worker (the store held locked by the test), a parked request
+whose client leaves, and GET /admin/v1/audit (filters, pagination, the
 read itself audited)."""
 
 import signal
 import sqlite3
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -141,6 +144,93 @@ def test_flushed_on_sigterm_under_load(relais_factory, upstream):
     missing = [rid for rid in answered if rid not in recorded]
     assert not missing, f"{len(missing)} answered requests have no audit record"
     assert run_cli("audit", "verify", "-c", str(inst.config_path)).returncode == 0
+
+
+def lock_store(inst):
+    """Holds the SQLite write lock, as a long transaction elsewhere would:
+    the audit writer cannot store anything until the connection lets go."""
+    db = sqlite3.connect(inst.dir / "var" / "relais.db", isolation_level=None, timeout=5)
+    db.execute("BEGIN EXCLUSIVE")
+    return db
+
+
+def post_in_thread(inst, name, results):
+    def run():
+        t0 = time.monotonic()
+        r = httpclient.request(inst.public_port, "POST", f"/files/{name}", body=b"x",
+                               headers=[("x-request-id", name)], timeout=20)
+        results[name] = (r.status, time.monotonic() - t0)
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def test_full_queue_parks_audited_requests_not_the_worker(relais_factory, upstream):
+    inst = relais_factory(audit={"queue": 1}, workers=1)  # one worker: everything shares its loop
+    assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
+    assert len(wait_rows(inst, 1)) == 1
+    db = lock_store(inst)
+    results, threads = {}, []
+    try:
+        threads.append(post_in_thread(inst, "p0", results))
+        upstream.wait_for_requests(2)  # warm + p0: p0 holds the only slot, its record cannot be stored
+        for i in range(1, 6):
+            threads.append(post_in_thread(inst, f"p{i}", results))
+        time.sleep(0.3)  # p1..p5 reach relais and park
+        t0 = time.monotonic()
+        r = httpclient.request(inst.public_port, "GET", "/v1/items/1", timeout=5)  # GET: not audited
+        elapsed = time.monotonic() - t0
+        assert r.status == 200
+        assert elapsed < 0.5, f"a non-audited GET took {elapsed:.2f} s behind the full audit queue"
+        upstream_files = [q.path for q in upstream.requests if q.path.startswith("/files/p")]
+        assert upstream_files == ["/files/p0"], upstream_files  # the parked ones went nowhere
+        assert set(results) <= {"p0"}
+        time.sleep(0.7)
+    finally:
+        db.rollback()
+        db.close()
+    for t in threads:
+        t.join(20)
+    assert {k: v[0] for k, v in results.items()} == {f"p{i}": 200 for i in range(6)}
+    assert all(results[f"p{i}"][1] > 0.9 for i in range(1, 6))  # they did wait for the store
+    rows = wait_rows(inst, 7)
+    assert sorted(r["request_id"] for r in rows if r["request_id"] != rows[0]["request_id"]) == \
+        [f"p{i}" for i in range(6)]
+    inst.stop()
+    assert run_cli("audit", "verify", "-c", str(inst.config_path)).returncode == 0
+
+
+def test_parked_request_whose_client_leaves(relais_factory, upstream, tmp_path):
+    inst = relais_factory(audit={"queue": 1}, workers=1)
+    assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
+    assert len(wait_rows(inst, 1)) == 1
+    db = lock_store(inst)
+    results, threads = {}, []
+    try:
+        threads.append(post_in_thread(inst, "h0", results))
+        upstream.wait_for_requests(2)
+        # HTTP/2: the stream is disposed as soon as the client goes, while parked
+        gone = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "--max-time", "0.5", "-X", "POST",
+                               "-H", "x-request-id: gone", "--data-binary", "x", inst.url("/files/gone")],
+                              capture_output=True, timeout=10)
+        assert gone.returncode == 28, gone.stderr  # curl gave up waiting
+        threads.append(post_in_thread(inst, "h1", results))  # parks behind where "gone" was
+        time.sleep(0.3)
+    finally:
+        db.rollback()
+        db.close()
+    for t in threads:
+        t.join(20)
+    assert {k: v[0] for k, v in results.items()} == {"h0": 200, "h1": 200}
+    assert results["h1"][1] > 0.25  # it waited for the slot h0 held: the one that left freed nothing
+    assert [q.path for q in upstream.requests if q.path.startswith("/files/")] == \
+        ["/files/warm", "/files/h0", "/files/h1"]  # the request that left never went upstream
+    rows = wait_rows(inst, 3)
+    time.sleep(0.3)
+    rows = db_rows(inst)
+    assert [r["path"] for r in rows] == ["/files/warm", "/files/h0", "/files/h1"]  # it did nothing: no record
+    assert httpclient.request(inst.public_port, "POST", "/files/after", body=b"x").status == 200
+    assert len(wait_rows(inst, 4)) == 4  # and no slot was lost either
 
 
 def test_admin_audit_filters_pagination_and_self_audit(relais):
