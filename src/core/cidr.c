@@ -8,7 +8,7 @@
 
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-static bool is_v4(const rl_ip_t *ip)
+bool rl_ip_is_v4(const rl_ip_t *ip)
 {
     return memcmp(ip->b, v4_mapped, 12) == 0;
 }
@@ -59,7 +59,7 @@ int rl_cidr_parse(const char *s, size_t len, rl_cidr_t *out, const char **why)
         *why = "not an IPv4 or IPv6 address";
         return -1;
     }
-    bool v4 = is_v4(&c.net) && memchr(s, ':', alen) == NULL;
+    bool v4 = rl_ip_is_v4(&c.net) && memchr(s, ':', alen) == NULL;
     c.prefix = 128;
     if (slash) {
         unsigned p;
@@ -142,7 +142,7 @@ static size_t format_v4(const uint8_t *a, char *buf, size_t cap)
 
 size_t rl_ip_format(const rl_ip_t *ip, char *buf, size_t cap)
 {
-    if (is_v4(ip)) return format_v4(ip->b + 12, buf, cap);
+    if (rl_ip_is_v4(ip)) return format_v4(ip->b + 12, buf, cap);
     const char *p = inet_ntop(AF_INET6, ip->b, buf, (socklen_t)cap);
     if (p == NULL) {
         if (cap) buf[0] = '\0';

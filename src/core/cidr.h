@@ -30,6 +30,9 @@ typedef struct rl_cidr_list {
  * "::ffff:10.0.0.1"; no brackets, no zone, no port). 0 or -1. */
 int rl_ip_parse(const char *s, size_t len, rl_ip_t *out);
 
+/* True for an IPv4 address (held IPv4-mapped). */
+bool rl_ip_is_v4(const rl_ip_t *ip);
+
 /* Parses "addr/prefix" or a bare address (a host: /32 or /128). Host bits
  * set under the prefix ("10.0.0.1/8") are an error, so that a typo is not
  * silently widened. 0, or -1 with a reason in *why (a static string). */

@@ -1,10 +1,11 @@
 /* audit.c — audit record hashing and chain verification, see audit.h. */
 #include "ingress/audit.h"
 
-#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "core/cidr.h"
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -18,29 +19,53 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 
 void rl_audit_ip_prefix(const char *ip, char *out, size_t cap)
 {
-    unsigned char a[16];
-    char txt[INET6_ADDRSTRLEN];
+    rl_ip_t a;
     out[0] = '\0';
-    if (ip == NULL || cap < RL_AUDIT_PREFIX_MAX) return;
-    if (inet_pton(AF_INET, ip, a) == 1) {
-        a[3] = 0;
-        inet_ntop(AF_INET, a, txt, sizeof(txt));
-        snprintf(out, cap, "%s/24", txt);
-    } else if (inet_pton(AF_INET6, ip, a) == 1) {
-        memset(a + 6, 0, 10);
-        inet_ntop(AF_INET6, a, txt, sizeof(txt));
-        snprintf(out, cap, "%s/48", txt);
+    if (ip == NULL || cap < RL_AUDIT_PREFIX_MAX || rl_ip_parse(ip, strlen(ip), &a) != 0) return;
+    bool v4 = rl_ip_is_v4(&a);
+    memset(a.b + (v4 ? 15 : 6), 0, v4 ? 1 : 10); /* the /24 or the /48 */
+    size_t n = rl_ip_format(&a, out, cap - 4);
+    memcpy(out + n, v4 ? "/24" : "/48", 4);
+}
+
+/* The keyed BLAKE2b state for `key`, cached per thread (the config's
+ * secret_key rarely changes), so that a record's digest costs one
+ * compression. BLAKE2b takes 16 to 64 key bytes and secret_key may be any
+ * length: the key is BLAKE2b-256(secret_key), none when it is empty. */
+#define KEY_CACHE_MAX 128
+static void keyed_state(const char *key, size_t key_len, crypto_generichash_state *out)
+{
+    static _Thread_local struct {
+        bool set;
+        size_t len;
+        char key[KEY_CACHE_MAX];
+        crypto_generichash_state st;
+    } cache;
+    if (cache.set && cache.len == key_len && key_len <= KEY_CACHE_MAX &&
+        (key_len == 0 || sodium_memcmp(cache.key, key, key_len) == 0)) {
+        *out = cache.st;
+        return;
+    }
+    unsigned char k[crypto_generichash_BYTES];
+    if (key_len > 0) crypto_generichash(k, sizeof(k), (const unsigned char *)key, key_len, NULL, 0);
+    crypto_generichash_init(out, key_len ? k : NULL, key_len ? sizeof(k) : 0, crypto_generichash_BYTES);
+    sodium_memzero(k, sizeof(k));
+    if (key_len <= KEY_CACHE_MAX) {
+        if (key_len) memcpy(cache.key, key, key_len);
+        cache.len = key_len;
+        cache.st = *out;
+        cache.set = true;
     }
 }
 
 void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *out)
 {
-    unsigned char md[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, key_len);
+    unsigned char md[crypto_generichash_BYTES];
+    crypto_generichash_state st;
+    keyed_state(key, key_len, &st);
     if (ip == NULL) ip = ""; /* libsodium wants a pointer even for 0 bytes */
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ip, strlen(ip));
-    crypto_auth_hmacsha256_final(&st, md);
+    crypto_generichash_update(&st, (const unsigned char *)ip, strlen(ip));
+    crypto_generichash_final(&st, md, sizeof(md));
     to_hex(md, sizeof(md), out);
 }
 

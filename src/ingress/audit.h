@@ -16,10 +16,10 @@
  * unambiguous whatever the fields contain.
  *
  * Client addresses. The hash covers ip_prefix (the /24 or /48 network) and
- * ip_digest (HMAC-SHA256 of the full address keyed with secret_key), never
+ * ip_digest (a keyed BLAKE2b-256 of the full address, key from secret_key), never
  * client_ip itself. Anonymization replaces client_ip with ip_prefix, which
  * leaves every hash intact; verification checks that client_ip is either
- * ip_prefix or an address inside it (and, given the key, one whose HMAC is
+ * ip_prefix or an address inside it (and, given the key, one whose digest is
  * ip_digest).
  *
  * Retention deletes the oldest rows and keeps the last deleted row's hash
@@ -47,7 +47,8 @@
  * "2001:db8:1::/48"; "" when ip is not an address. */
 void rl_audit_ip_prefix(const char *ip, char *out, size_t cap);
 
-/* HMAC-SHA256(key, ip) as lower-case hex (65 bytes with NUL). */
+/* BLAKE2b-256 of ip keyed with BLAKE2b-256(key) (no key when key_len is 0)
+ * as lower-case hex (65 bytes with NUL). */
 void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *out);
 
 /* SHA-256 of the row's canonical form (its prev_hash included) as hex. */

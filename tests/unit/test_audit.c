@@ -390,6 +390,54 @@ static void test_writer_wakes_parked_after_store(void **state)
     assert_int_equal(v.rows, ROWS + 2);
 }
 
+static void prefix_is(const char *ip, const char *want)
+{
+    char out[RL_AUDIT_PREFIX_MAX];
+    rl_audit_ip_prefix(ip, out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
+static void test_ip_prefix(void **state)
+{
+    (void)state;
+    prefix_is("203.0.113.77", "203.0.113.0/24");
+    prefix_is("10.0.0.255", "10.0.0.0/24");
+    prefix_is("2001:db8:1:2:3:4:5:6", "2001:db8:1::/48");
+    prefix_is("::1", "::/48");
+    prefix_is("not an address", "");
+    prefix_is("", "");
+}
+
+/* The digest is keyed (a different key gives another), stable for a key
+ * whatever was asked before (the per-thread key cache), and works with no
+ * key and with keys longer than the cache holds. */
+static void test_ip_digest_keys(void **state)
+{
+    (void)state;
+    char a1[65], b[65], a2[65], none[65], none2[65], longk1[65], longk2[65], ip2[65];
+    char longkey[300];
+    memset(longkey, 'k', sizeof(longkey));
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.9", a1);
+    rl_audit_ip_digest("key-b-0123456789", 16, "203.0.113.9", b);
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.9", a2);
+    rl_audit_ip_digest(NULL, 0, "203.0.113.9", none);
+    rl_audit_ip_digest(longkey, sizeof(longkey), "203.0.113.9", longk1);
+    rl_audit_ip_digest(NULL, 0, "203.0.113.9", none2);
+    rl_audit_ip_digest(longkey, sizeof(longkey), "203.0.113.9", longk2);
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.10", ip2);
+    assert_int_equal(strlen(a1), 64);
+    assert_string_equal(a1, a2);
+    assert_string_not_equal(a1, b);
+    assert_string_not_equal(a1, none);
+    assert_string_equal(none, none2);
+    assert_string_equal(longk1, longk2);
+    assert_string_not_equal(longk1, none);
+    assert_string_not_equal(a1, ip2);
+    longkey[299] = 'j'; /* differs only past the cached length */
+    rl_audit_ip_digest(longkey, sizeof(longkey), "203.0.113.9", longk2);
+    assert_string_not_equal(longk1, longk2);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -409,6 +457,8 @@ int main(void)
         T(test_filters),
         T(test_writer_full_queue_loses_nothing),
         T(test_writer_wakes_parked_after_store),
+        cmocka_unit_test(test_ip_prefix),
+        cmocka_unit_test(test_ip_digest_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
