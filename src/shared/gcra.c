@@ -21,8 +21,9 @@ bool rl_gcra_is_idle(uint64_t tat_us, uint64_t now_ms)
     return tat_us <= mul_sat(now_ms, 1000);
 }
 
-bool rl_gcra_check(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t *tat_us,
-                   rl_gcra_result_t *res)
+/* One evaluation: rl_gcra_check when `consume`, else rl_gcra_peek. */
+static bool evaluate(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t *tat_us, bool consume,
+                     rl_gcra_result_t *res)
 {
     *res = (rl_gcra_result_t){.limit = limit};
     if (limit == 0) {
@@ -44,11 +45,23 @@ bool rl_gcra_check(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t
         res->reset_ms = us_to_ms_ceil(tat - now);
         return false;
     }
-    const uint64_t new_tat = add_sat(tat, t);
-    *tat_us = new_tat;
+    /* The requests that fit in the gap tau + t - (TAT - now): after an
+     * admission TAT has moved on by t, so one fewer. */
+    const uint64_t end = consume ? add_sat(tat, t) : tat;
+    if (consume) *tat_us = end;
     res->allowed = true;
-    /* new_tat - now <= tau + t: the requests that still fit in the gap. */
-    res->remaining = (add_sat(tau, t) - (new_tat - now)) / t;
-    res->reset_ms = us_to_ms_ceil(new_tat - now);
+    res->remaining = (add_sat(tau, t) - (end - now)) / t;
+    res->reset_ms = us_to_ms_ceil(end - now);
     return true;
+}
+
+bool rl_gcra_check(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t *tat_us,
+                   rl_gcra_result_t *res)
+{
+    return evaluate(limit, period_ms, now_ms, tat_us, true, res);
+}
+
+bool rl_gcra_peek(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t tat_us, rl_gcra_result_t *res)
+{
+    return evaluate(limit, period_ms, now_ms, &tat_us, false, res);
 }

@@ -18,6 +18,11 @@
  * quiet second TAT <= now: the whole burst is available again and the key
  * can be dropped.
  *
+ * A peek (rl_gcra_peek) answers the same question without changing TAT: it
+ * reports a bucket's state, e.g. for the headers of an answer that was not
+ * rate limited, or for a bucket of a multi-limit check whose other limit
+ * rejected the request.
+ *
  * TAT is kept in microseconds and T is rounded up, so a limit that does not
  * divide its period (3/s) never admits more than `limit` per period. Pure:
  * time is a parameter, the caller stores TAT (memory table or Redis). */
@@ -41,6 +46,15 @@
  * res->allowed. */
 bool rl_gcra_check(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t *tat_us,
                    rl_gcra_result_t *res);
+
+/* The same question without asking it: what a request at `now_ms` would
+ * get, with `tat_us` left as it is. allowed says whether one request would
+ * pass; remaining counts the requests that would pass now, this one
+ * included (one more than rl_gcra_check reports after admitting it; the
+ * full `limit` for a new key); reset_ms and retry_after_ms as above.
+ * Returns res->allowed. */
+bool rl_gcra_peek(uint64_t limit, uint64_t period_ms, uint64_t now_ms, uint64_t tat_us,
+                  rl_gcra_result_t *res);
 
 /* True when a key with this TAT is indistinguishable from a new key at
  * now_ms (its bucket is full): its state can be dropped. */

@@ -2,7 +2,9 @@
  * and quota counters in a hash table striped over RL_MEM_STRIPES mutexes,
  * shared by every worker thread of this process. Callbacks run before the
  * call returns, after the stripe's lock is released (a callback may call in
- * again).
+ * again). A multi-key GCRA call holds the locks of all its keys' stripes at
+ * once, taken in ascending stripe order (each once), so that it is atomic
+ * and two calls can never deadlock.
  *
  * Entries die on their own: a GCRA entry once its TAT is behind now (its
  * whole burst is back, same as no entry), a quota entry at its expires_ms.
@@ -115,20 +117,39 @@ static entry_t *insert(stripe_t *s, uint64_t h, uint8_t kind, const char *key, s
     return e;
 }
 
-/* Locks and returns the stripe of `key` (after a reclaim step); *h is the
- * key's hash. */
-static stripe_t *lock_stripe(rl_shared_t *sh, const char *key, size_t key_len, uint64_t now_ms, uint64_t *h)
+static uint64_t key_hash(const rl_shared_t *sh, const char *key, size_t key_len)
 {
     unsigned char out[crypto_shorthash_BYTES];
+    uint64_t h;
     crypto_shorthash(out, (const unsigned char *)key, key_len, sh->hash_key);
-    memcpy(h, out, sizeof(*h));
-    stripe_t *s = &sh->stripes[*h >> 58].s; /* top 6 bits: RL_MEM_STRIPES = 64 */
+    memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+/* The stripe a hash belongs to: its top 6 bits (RL_MEM_STRIPES = 64). */
+static unsigned stripe_index(uint64_t h)
+{
+    return (unsigned)(h >> 58);
+}
+
+_Static_assert(RL_MEM_STRIPES == 64, "stripe_index takes the top 6 bits of the hash");
+
+/* Locks stripe i and takes a reclaim step in it. */
+static stripe_t *lock_index(rl_shared_t *sh, unsigned i, uint64_t now_ms)
+{
+    stripe_t *s = &sh->stripes[i].s;
     pthread_mutex_lock(&s->mu);
     reclaim_step(s, now_ms);
     return s;
 }
 
-_Static_assert(RL_MEM_STRIPES == 64, "lock_stripe takes the top 6 bits of the hash");
+/* Locks and returns the stripe of `key` (after a reclaim step); *h is the
+ * key's hash. */
+static stripe_t *lock_stripe(rl_shared_t *sh, const char *key, size_t key_len, uint64_t now_ms, uint64_t *h)
+{
+    *h = key_hash(sh, key, key_len);
+    return lock_index(sh, stripe_index(*h), now_ms);
+}
 
 /* A reclaim step in the next stripe of the round, unless another thread
  * holds it. Called with no lock held. */
@@ -143,24 +164,130 @@ static void reclaim_elsewhere(rl_shared_t *sh, uint64_t now_ms)
 
 /* ---- operations ---- */
 
+/* One limit of a multi-key call while its stripes are locked. */
+typedef struct slot {
+    uint64_t h;   /* the key's hash */
+    uint64_t tat; /* the bucket's TAT, a copy until the call commits */
+    entry_t *e;   /* the key's entry; NULL = none (yet) */
+    int same;     /* an earlier slot with the same key, or -1 */
+} slot_t;
+
+/* The stripes of the n slots, each once, in ascending order into idx; their
+ * count. Every multi-key call locks in this order, so two calls never wait
+ * for each other in a cycle. */
+static size_t stripes_sorted(const slot_t *sl, size_t n, unsigned *idx)
+{
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = stripe_index(sl[i].h);
+        size_t j = ns;
+        while (j > 0 && idx[j - 1] > v)
+            j--;
+        if (j > 0 && idx[j - 1] == v) continue;
+        memmove(&idx[j + 1], &idx[j], (ns - j) * sizeof(*idx));
+        idx[j] = v;
+        ns++;
+    }
+    return ns;
+}
+
+/* The index of an earlier request with the same key as reqs[i], or -1. */
+static int earlier_same(const rl_gcra_req_t *reqs, const slot_t *sl, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (sl[j].h == sl[i].h && reqs[j].key_len == reqs[i].key_len &&
+            memcmp(reqs[j].key, reqs[i].key, reqs[i].key_len) == 0)
+            return (int)j;
+    return -1;
+}
+
+/* Finds slot i's entry and TAT; a repeated key takes the earlier slot's
+ * copy, so that it sees the earlier occurrence counted. A found entry is
+ * live, so a later find's reclaim never frees it. */
+static void read_slot(rl_shared_t *sh, const rl_gcra_req_t *reqs, slot_t *sl, size_t i, uint64_t now_ms)
+{
+    slot_t *s = &sl[i];
+    s->same = earlier_same(reqs, sl, i);
+    if (s->same >= 0) {
+        s->e = sl[s->same].e;
+        s->tat = sl[s->same].tat;
+        return;
+    }
+    s->e = find(&sh->stripes[stripe_index(s->h)].s, s->h, KIND_GCRA, reqs[i].key, reqs[i].key_len, now_ms);
+    s->tat = s->e != NULL ? s->e->a : 0;
+}
+
+/* Writes the admitted request's TATs: creates the missing entries first, so
+ * that running out of memory leaves every bucket as it was (a new entry
+ * holds TAT 0, the same as no entry). A repeated key's last occurrence
+ * writes last, with the TAT that counts every occurrence. */
+static int commit(rl_shared_t *sh, const rl_gcra_req_t *reqs, slot_t *sl, size_t n, uint64_t now_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        slot_t *s = &sl[i];
+        if (s->same >= 0) s->e = sl[s->same].e;
+        if (s->e != NULL || rl_gcra_is_idle(s->tat, now_ms)) continue; /* idle: nothing to keep */
+        s->e = insert(&sh->stripes[stripe_index(s->h)].s, s->h, KIND_GCRA, reqs[i].key, reqs[i].key_len);
+        if (s->e == NULL) return -RL_ESHARED_STATE_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (sl[i].e != NULL) sl[i].e->a = sl[i].tat;
+    return 0;
+}
+
+/* rl_shared_gcra_multi on the tables, 1 <= n <= RL_GCRA_MULTI_MAX: locks
+ * the stripes involved (sorted), evaluates every bucket on a copy of its
+ * TAT, writes back only when all admit, unlocks. */
+static int gcra_multi(rl_shared_t *sh, const rl_gcra_req_t *reqs, size_t n, uint64_t now_ms, bool consume,
+                      rl_gcra_result_t *res)
+{
+    slot_t sl[RL_GCRA_MULTI_MAX];
+    unsigned idx[RL_GCRA_MULTI_MAX];
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        sl[i].h = key_hash(sh, reqs[i].key, reqs[i].key_len);
+    size_t ns = stripes_sorted(sl, n, idx);
+    for (size_t k = 0; k < ns; k++)
+        lock_index(sh, idx[k], now_ms);
+    bool all = true;
+    for (size_t i = 0; i < n; i++) {
+        const rl_gcra_req_t *q = &reqs[i];
+        read_slot(sh, reqs, sl, i, now_ms);
+        if (consume)
+            all &= rl_gcra_check(q->limit, q->period_ms, now_ms, &sl[i].tat, &res[i]);
+        else
+            rl_gcra_peek(q->limit, q->period_ms, now_ms, sl[i].tat, &res[i]);
+    }
+    if (consume && all) {
+        rc = commit(sh, reqs, sl, n, now_ms);
+    } else if (consume) {
+        /* Refused: nothing was written; the buckets that admitted it report
+         * their untouched state. */
+        for (size_t i = 0; i < n; i++)
+            if (res[i].allowed)
+                rl_gcra_peek(reqs[i].limit, reqs[i].period_ms, now_ms, sl[i].e != NULL ? sl[i].e->a : 0,
+                             &res[i]);
+    }
+    for (size_t k = ns; k-- > 0;)
+        pthread_mutex_unlock(&sh->stripes[idx[k]].s.mu);
+    reclaim_elsewhere(sh, now_ms);
+    return rc;
+}
+
+void rl_shared_gcra_multi(rl_shared_t *sh, const rl_gcra_req_t *reqs, size_t n, uint64_t now_ms, bool consume,
+                          rl_gcra_multi_cb cb, void *ud)
+{
+    rl_gcra_result_t res[RL_GCRA_MULTI_MAX];
+    int rc = n == 0 || n > RL_GCRA_MULTI_MAX ? -RL_EINTERNAL : gcra_multi(sh, reqs, n, now_ms, consume, res);
+    if (cb != NULL) cb(ud, rc, rc < 0 ? NULL : res, rc < 0 ? 0 : n);
+}
+
 void rl_shared_gcra(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t period_ms,
                     uint64_t now_ms, rl_gcra_cb cb, void *ud)
 {
-    uint64_t h;
-    int rc = 0;
+    const rl_gcra_req_t q = {key, key_len, limit, period_ms};
     rl_gcra_result_t res;
-    stripe_t *s = lock_stripe(sh, key, key_len, now_ms, &h);
-    entry_t *e = find(s, h, KIND_GCRA, key, key_len, now_ms);
-    uint64_t tat = e != NULL ? e->a : 0;
-    if (rl_gcra_check(limit, period_ms, now_ms, &tat, &res) && !rl_gcra_is_idle(tat, now_ms)) {
-        if (e == NULL) e = insert(s, h, KIND_GCRA, key, key_len);
-        if (e != NULL)
-            e->a = tat;
-        else
-            rc = -RL_ESHARED_STATE_UNAVAILABLE;
-    }
-    pthread_mutex_unlock(&s->mu);
-    reclaim_elsewhere(sh, now_ms);
+    int rc = gcra_multi(sh, &q, 1, now_ms, true, &res);
     if (rc < 0) res = (rl_gcra_result_t){.limit = limit};
     if (cb != NULL) cb(ud, rc, &res);
 }

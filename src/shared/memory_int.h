@@ -16,7 +16,8 @@ struct rl_mem_cache *rl_mem_cache_new(void);
 void rl_mem_cache_free(struct rl_mem_cache *c);
 
 /* Keys are spread over this many independently locked hash tables, so
- * workers contend only when their keys hash to the same stripe. */
+ * workers contend only when their keys hash to the same stripe. A call on
+ * several keys locks their stripes in ascending index order. */
 #define RL_MEM_STRIPES 64
 
 struct rl_mem_entry;

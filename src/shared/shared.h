@@ -34,9 +34,46 @@ typedef struct rl_gcra_result {
 typedef void (*rl_gcra_cb)(void *ud, int rc, const rl_gcra_result_t *res);
 
 /* One request against `limit` per `period_ms` (burst = limit) under `key`.
- * A rejected request consumes nothing. */
+ * A rejected request consumes nothing. The same as rl_shared_gcra_multi
+ * with one limit. */
 void rl_shared_gcra(rl_shared_t *sh, const char *key, size_t key_len, uint64_t limit, uint64_t period_ms,
                     uint64_t now_ms, rl_gcra_cb cb, void *ud);
+
+/* One limit of a request that must pass several (a route's `100/min` and
+ * `1000/hour`): a bucket `key` holding `limit` requests per `period_ms`. */
+typedef struct rl_gcra_req {
+    const char *key;
+    size_t key_len;
+    uint64_t limit, period_ms;
+} rl_gcra_req_t;
+
+/* The most limits one call takes. */
+#define RL_GCRA_MULTI_MAX 16
+
+/* `res` holds n results, res[i] for reqs[i], valid only during the call;
+ * NULL (and n = 0) when rc < 0. */
+typedef void (*rl_gcra_multi_cb)(void *ud, int rc, const rl_gcra_result_t *res, size_t n);
+
+/* One request against the n limits of `reqs`, all or nothing, as one atomic
+ * step (no other call on these keys sees half of it):
+ *   consume  the request is admitted when every bucket admits it, and then
+ *            counted in every bucket; otherwise it is counted in none. It is
+ *            admitted exactly when every res[i].allowed. When admitted, each
+ *            res[i] is what rl_gcra_check reports (remaining = requests left
+ *            after this one). When refused, res[i].allowed is false with
+ *            retry_after_ms for each bucket that refused; each bucket that
+ *            would have admitted it is reported untouched, as by !consume.
+ *   !consume a peek: nothing changes; res[i] says whether one request would
+ *            pass bucket i now and how many would (this one included, so a
+ *            new key reports `limit`), as gcra.h's rl_gcra_peek.
+ * A key given twice counts the request twice, in order. `reqs` and the keys
+ * need to live only until the call returns: a network backend copies them
+ * into its command (Redis: one Lua script over every key, one round trip;
+ * a Redis Cluster needs the keys of one call in one hash slot). n is 1 to
+ * RL_GCRA_MULTI_MAX; another n is a caller bug, reported as rc =
+ * -RL_EINTERNAL. A backend failure (rc < 0) consumed nothing. */
+void rl_shared_gcra_multi(rl_shared_t *sh, const rl_gcra_req_t *reqs, size_t n, uint64_t now_ms, bool consume,
+                          rl_gcra_multi_cb cb, void *ud);
 
 /* ---- quotas ---- */
 

@@ -1,6 +1,7 @@
 /* test_gcra.c — GCRA: a full burst then a steady rate, retry-after and
  * reset values, rejected requests that consume nothing, limits that do not
- * divide their period never over-admitting (T rounded up), idle keys, degenerate limits. */
+ * divide their period never over-admitting (T rounded up), idle keys, degenerate limits, and the
+ * peek that reports a bucket without changing it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -157,6 +158,73 @@ static void test_degenerate(void **state)
     assert_false(check(2, UINT64_MAX, T0, &tat).allowed);
 }
 
+static rl_gcra_result_t peek(uint64_t limit, uint64_t period, uint64_t now, uint64_t tat)
+{
+    rl_gcra_result_t r;
+    bool ok = rl_gcra_peek(limit, period, now, tat, &r);
+    assert_int_equal(ok, r.allowed);
+    assert_int_equal(r.limit, limit);
+    if (r.allowed) assert_int_equal(r.retry_after_ms, 0);
+    return r;
+}
+
+static void test_peek(void **state)
+{
+    (void)state;
+    /* A new key: the whole burst, nothing to wait for. */
+    rl_gcra_result_t p = peek(5, 60000, T0, 0);
+    assert_true(p.allowed);
+    assert_int_equal(p.remaining, 5);
+    assert_int_equal(p.reset_ms, 0);
+    /* After two requests: three would still pass; the bucket is full again
+     * in 24s. A peek reports the same state however often it is asked. */
+    uint64_t tat = 0;
+    check(5, 60000, T0, &tat);
+    assert_int_equal(check(5, 60000, T0, &tat).remaining, 3);
+    const uint64_t saved = tat;
+    for (int i = 0; i < 100; i++) {
+        p = peek(5, 60000, T0, tat);
+        assert_true(p.allowed);
+        assert_int_equal(p.remaining, 3);
+        assert_int_equal(p.reset_ms, 24000);
+    }
+    assert_int_equal(tat, saved);
+    /* Exhausted: the peek refuses with the same numbers as a check. */
+    for (int i = 0; i < 3; i++)
+        check(5, 60000, T0, &tat);
+    p = peek(5, 60000, T0 + 5, tat);
+    rl_gcra_result_t c = check(5, 60000, T0 + 5, &tat);
+    assert_false(p.allowed);
+    assert_false(c.allowed);
+    assert_int_equal(p.remaining, 0);
+    assert_int_equal(p.retry_after_ms, c.retry_after_ms);
+    assert_int_equal(p.reset_ms, c.reset_ms);
+    /* Everywhere on a steady 7/s stream: a peek that admits counts the
+     * request it asks about, so it reports one more than the check after
+     * it, and the same reset as before that check. */
+    tat = 0;
+    for (uint64_t t = 0; t < 3000; t += 37) {
+        p = peek(7, 1000, T0 + t, tat);
+        uint64_t before = tat;
+        c = check(7, 1000, T0 + t, &tat);
+        assert_int_equal(p.allowed, c.allowed);
+        if (c.allowed) {
+            assert_int_equal(p.remaining, c.remaining + 1);
+            assert_int_equal(p.reset_ms,
+                             rl_gcra_is_idle(before, T0 + t) ? 0 : (before - (T0 + t) * 1000 + 999) / 1000);
+        } else {
+            assert_int_equal(p.retry_after_ms, c.retry_after_ms);
+        }
+    }
+    /* Degenerate limits as in a check. */
+    p = peek(0, 1000, T0, 0);
+    assert_false(p.allowed);
+    assert_int_equal(p.retry_after_ms, 1000);
+    p = peek(5, 0, T0, 0);
+    assert_true(p.allowed);
+    assert_int_equal(p.remaining, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_uneven_period_never_over_admits),
         cmocka_unit_test(test_idle_and_refill),
         cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_peek),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
