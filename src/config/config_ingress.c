@@ -11,6 +11,7 @@
 #include "http/method.h"
 #include "policy/jwt.h"
 #include "policy/jwt_jwks.h"
+#include "shared/shared.h"
 
 #define SEC 1000ull
 #define DAY (86400ull * SEC)
@@ -292,6 +293,10 @@ static void load_rate_limits(rl_cfg_ctx_t *c, rl_route_cfg_t *r, const rl_ynode_
     if (rl_cfg_absent(n)) return;
     size_t count = n->kind == RL_YNODE_SEQ ? n->n : 1;
     if (count == 0) return;
+    if (count > RL_GCRA_MULTI_MAX) { /* checked in one shared-state call */
+        rl_cfg_error(c, n->line, "%s: at most %d limits per route, got %zu", key, RL_GCRA_MULTI_MAX, count);
+        return;
+    }
     r->rate_limits = rl_cfg_xcalloc(count, sizeof(rl_limit_cfg_t));
     for (size_t i = 0; i < count; i++) {
         char item[112];

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/jsonw.h"
+#include "policy/ratelimit.h"
 
 size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *message,
                          const char *request_id, size_t request_id_len, const char *details_json)
@@ -89,6 +90,7 @@ void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_js
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (rl_ratelimit_before_error(r, code, details_json, msg)) return; /* answers once it has peeked */
     size_t len = rl_envelope_error(small, sizeof(small), code, msg, r->id, r->id_len, details_json);
     char *body = small;
     if (len >= sizeof(small)) { /* large details: size it exactly */

@@ -23,7 +23,11 @@ size_t rl_envelope_error(char *out, size_t cap, rl_errcode_t code, const char *m
 void rl_envelope_set_headers(rl_request_t *r, size_t len);
 
 /* Answers r with status rl_err_status(code) and the error envelope; the
- * message is printf-style and must hold no secret. */
+ * message is printf-style and must hold no secret. On a rate-limited route
+ * before the LIMIT step the answer also carries the rate-limit headers, and
+ * with a network shared-state backend it leaves after the call returns
+ * (policy/ratelimit.h: rl_ratelimit_before_error); either way the caller
+ * just returns. */
 void rl_respond_error(rl_request_t *r, rl_errcode_t code, const char *details_json, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -27,6 +27,7 @@ struct rl_request {
     uint8_t authn_next;   /* AUTHN step (policy/authn.c): the next route auth method to try */
     uint8_t authn_flags;  /* AUTHN step: bad credentials seen, JWKS waited for */
     uint8_t authn_method; /* the rl_authn_method_t that set consumer; 0 = none */
+    bool ratelimit_seen;  /* rate-limit headers settled: LIMIT step ran, or peeked (policy/ratelimit.c) */
     rl_ip_t client_addr;  /* effective client address, once client_addr_set (rl_request_client_addr) */
     bool client_addr_set;
     const rl_provider_cfg_t *provider;

@@ -4,15 +4,17 @@
  * method so the two name spaces never collide), or the effective client IP
  * for anonymous requests and for `by: ip` limits.
  *
- * The limits of a route are checked in order and the first rejection stops
- * the chain: a rejected request consumes nothing from the limit that
- * rejected it nor from those after it, but limits checked before it have
- * counted it (the shared interface has no "check without consuming").
+ * All the limits of a route are checked in one rl_shared_gcra_multi call,
+ * all or nothing: a request passes when every limit admits it and is then
+ * counted by each; a request that one limit rejects is counted by none.
  *
- * Every response of a limited route carries the headers of ratelimit.h; a
- * rejection is 429 rate_limited with Retry-After and details.retry_after.
- * A backend failure (rc < 0) fails open: the request passes, with a log
- * line, without headers for that limit. */
+ * Every response of a limited route carries the headers of ratelimit.h: the
+ * step adds them, and an error answered before the step (CORS, AUTHN,
+ * AUTHZ) gets them from rl_ratelimit_before_error, which peeks at the
+ * buckets the request would have used without counting it. A rejection is
+ * 429 rate_limited with Retry-After (the longest wait of the limits that
+ * rejected) and details.retry_after. A backend failure (rc < 0) fails open:
+ * the request passes, with a log line, without headers. */
 #include "policy/ratelimit.h"
 
 #include <inttypes.h>
@@ -24,7 +26,6 @@
 #include "policy/policy.h"
 
 #define KEY_MAX 512
-#define MAX_LIMITS 16
 
 size_t rl_ratelimit_pick(const rl_gcra_result_t *res, size_t n)
 {
@@ -69,14 +70,11 @@ void rl_ratelimit_format(const rl_gcra_result_t *res, const rl_limit_cfg_t *limi
 
 /* ---- the step ---- */
 
-typedef struct rl_state {
-    rl_request_t *r;
-    size_t next, n_ok; /* next limit to check; results collected */
-    bool sync, in_call, done_in_call;
-    uint64_t now_ms;
-    rl_gcra_result_t res[MAX_LIMITS];
-    size_t res_limit[MAX_LIMITS]; /* which limit each result is for */
-} rl_state_t;
+static uint64_t request_ms(const rl_request_t *r)
+{
+    const struct timeval *tv = &r->req->processed_at.at;
+    return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+}
 
 static size_t caller_key(rl_request_t *r, const rl_limit_cfg_t *l, size_t idx, char *key)
 {
@@ -92,11 +90,26 @@ static size_t caller_key(rl_request_t *r, const rl_limit_cfg_t *l, size_t idx, c
     return n < 0 || n >= KEY_MAX ? KEY_MAX - 1 : (size_t)n;
 }
 
-static void add_headers(rl_state_t *st, const rl_gcra_result_t *res)
+/* Checks (consume) or peeks at the buckets r uses, one per limit of its
+ * route, in one shared-state call; `cb` runs now or later. */
+static void check_buckets(rl_request_t *r, uint64_t now_ms, bool consume, rl_gcra_multi_cb cb, void *ud)
 {
-    rl_request_t *r = st->r;
+    const rl_route_cfg_t *route = r->route;
+    char keys[RL_GCRA_MULTI_MAX][KEY_MAX];
+    rl_gcra_req_t q[RL_GCRA_MULTI_MAX];
+    size_t n = route->n_rate_limits; /* at most RL_GCRA_MULTI_MAX (config_ingress.c) */
+    for (size_t i = 0; i < n; i++) {
+        const rl_limit_cfg_t *l = &route->rate_limits[i];
+        size_t len = caller_key(r, l, i, keys[i]);
+        q[i] = (rl_gcra_req_t){keys[i], len, l->rate.count, l->rate.period_ms};
+    }
+    rl_shared_gcra_multi(r->w->shared, q, n, now_ms, consume, cb, ud);
+}
+
+static void add_headers(rl_request_t *r, const rl_gcra_result_t *res, uint64_t now_ms, bool retry_after)
+{
     rl_ratelimit_hdrs_t h = {0};
-    rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, st->now_ms, &h);
+    rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, now_ms, &h);
     rl_request_add_header(r, H2O_STRLIT("ratelimit-limit"), h.limit, strlen(h.limit));
     rl_request_add_header(r, H2O_STRLIT("ratelimit-remaining"), h.remaining, strlen(h.remaining));
     rl_request_add_header(r, H2O_STRLIT("ratelimit-reset"), h.reset, strlen(h.reset));
@@ -104,77 +117,96 @@ static void add_headers(rl_state_t *st, const rl_gcra_result_t *res)
     rl_request_add_header(r, H2O_STRLIT("x-ratelimit-limit"), h.limit, strlen(h.limit));
     rl_request_add_header(r, H2O_STRLIT("x-ratelimit-remaining"), h.remaining, strlen(h.remaining));
     rl_request_add_header(r, H2O_STRLIT("x-ratelimit-reset"), h.x_reset, strlen(h.x_reset));
-    if (h.retry_after[0])
+    if (retry_after && h.retry_after[0])
         rl_request_add_header(r, H2O_STRLIT("retry-after"), h.retry_after, strlen(h.retry_after));
 }
 
-static void reject(rl_state_t *st, const rl_gcra_result_t *res, const rl_limit_cfg_t *l)
+/* Adds the headers for the n results of a consuming check and answers 429
+ * when the request was rejected. Returns true when it answered. */
+static bool report(rl_request_t *r, const rl_gcra_result_t *res, size_t n, uint64_t now_ms)
 {
+    size_t pick = rl_ratelimit_pick(res, n);
+    rl_gcra_result_t shown = res[pick];
+    if (shown.allowed) {
+        add_headers(r, &shown, now_ms, false);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) /* the request passes once every limit lets it */
+        if (!res[i].allowed && res[i].retry_after_ms > shown.retry_after_ms)
+            shown.retry_after_ms = res[i].retry_after_ms;
+    const rl_limit_cfg_t *l = &r->route->rate_limits[pick];
     char details[96];
-    add_headers(st, res);
+    add_headers(r, &shown, now_ms, true);
     snprintf(details, sizeof(details), "{\"retry_after\":%" PRIu64 ",\"limit\":\"%s\"}",
-             rl_ratelimit_secs(res->retry_after_ms, 1), l->text);
-    rl_respond_error(st->r, RL_ERATE_LIMITED, details, "rate limit exceeded: %s", l->text);
+             rl_ratelimit_secs(shown.retry_after_ms, 1), l->text);
+    rl_respond_error(r, RL_ERATE_LIMITED, details, "rate limit exceeded: %s", l->text);
+    return true;
 }
 
-static void check_next(rl_state_t *st);
+typedef struct rl_limit_call {
+    rl_request_t *r;
+    uint64_t now_ms;
+    bool in_call;  /* inside rl_shared_gcra_multi: the step returns the outcome */
+    bool done;     /* the callback ran */
+    bool rejected; /* answered 429 */
+} rl_limit_call_t;
 
-static void on_gcra(void *ud, int rc, const rl_gcra_result_t *res)
+static void on_limits(void *ud, int rc, const rl_gcra_result_t *res, size_t n)
 {
-    rl_state_t *st = ud;
-    const rl_route_cfg_t *route = st->r->route;
-    size_t idx = st->next++;
-    if (rc < 0) {
+    rl_limit_call_t *c = ud;
+    if (rc < 0)
         rl_log_warn("rate limit of route %s not checked (shared state unavailable): request allowed",
-                    route->name);
-    } else if (!res->allowed) {
-        reject(st, res, &route->rate_limits[idx]);
-        st->next = SIZE_MAX; /* answered */
-    } else if (st->n_ok < MAX_LIMITS) {
-        st->res[st->n_ok] = *res;
-        st->res_limit[st->n_ok++] = idx;
-    }
-    if (st->in_call) {
-        st->done_in_call = true; /* the loop in check_next carries on */
-        return;
-    }
-    check_next(st);
+                    c->r->route->name);
+    else
+        c->rejected = report(c->r, res, n, c->now_ms);
+    c->done = true;
+    if (!c->in_call && !c->rejected) rl_pipeline_resume(c->r);
 }
 
-/* Checks limits until one goes asynchronous or all are done. When called
- * from the step (st->sync), it leaves the outcome for the step to return. */
-static void check_next(rl_state_t *st)
+/* Whether r's route has limits that can be checked. */
+static bool limited(const rl_request_t *r)
 {
-    rl_request_t *r = st->r;
-    const rl_route_cfg_t *route = r->route;
-    while (st->next < route->n_rate_limits && st->next < MAX_LIMITS) {
-        const rl_limit_cfg_t *l = &route->rate_limits[st->next];
-        char key[KEY_MAX];
-        size_t klen = caller_key(r, l, st->next, key);
-        st->in_call = true;
-        st->done_in_call = false;
-        rl_shared_gcra(r->w->shared, key, klen, l->rate.count, l->rate.period_ms, st->now_ms, on_gcra, st);
-        st->in_call = false;
-        if (!st->done_in_call) {
-            st->sync = false; /* the callback will call us again */
-            return;
-        }
-    }
-    if (st->next == SIZE_MAX) return; /* rejected and answered */
-    if (st->n_ok > 0) add_headers(st, &st->res[rl_ratelimit_pick(st->res, st->n_ok)]);
-    if (!st->sync) rl_pipeline_resume(r);
+    return r->route != NULL && r->route->n_rate_limits > 0 && r->w->shared != NULL;
 }
 
 rl_step_t rl_policy_ratelimit(rl_request_t *r)
 {
-    if (r->route->n_rate_limits == 0 || r->w->shared == NULL) return RL_STEP_NEXT;
-    rl_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
-    memset(st, 0, sizeof(*st));
-    st->r = r;
-    st->sync = true;
-    const struct timeval *tv = &r->req->processed_at.at;
-    st->now_ms = (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
-    check_next(st);
-    if (!st->sync) return RL_STEP_ASYNC;
-    return st->next == SIZE_MAX ? RL_STEP_DONE : RL_STEP_NEXT;
+    r->ratelimit_seen = true;
+    if (!limited(r)) return RL_STEP_NEXT;
+    rl_limit_call_t *c = h2o_mem_alloc_pool(&r->req->pool, sizeof(*c));
+    *c = (rl_limit_call_t){.r = r, .now_ms = request_ms(r), .in_call = true};
+    check_buckets(r, c->now_ms, true, on_limits, c);
+    c->in_call = false;
+    if (!c->done) return RL_STEP_ASYNC;
+    return c->rejected ? RL_STEP_DONE : RL_STEP_NEXT;
+}
+
+/* ---- errors answered before the step ---- */
+
+typedef struct rl_early_error {
+    rl_request_t *r;
+    uint64_t now_ms;
+    rl_errcode_t code;
+    const char *details, *msg; /* copies in the request pool */
+} rl_early_error_t;
+
+static void on_peek(void *ud, int rc, const rl_gcra_result_t *res, size_t n)
+{
+    rl_early_error_t *e = ud;
+    /* No Retry-After: this answer is not a 429 and waiting would not help. */
+    if (rc >= 0) add_headers(e->r, &res[rl_ratelimit_pick(res, n)], e->now_ms, false);
+    rl_respond_error(e->r, e->code, e->details, "%s", e->msg); /* r->ratelimit_seen: sent now */
+}
+
+bool rl_ratelimit_before_error(rl_request_t *r, rl_errcode_t code, const char *details_json, const char *msg)
+{
+    if (r->ratelimit_seen || !limited(r)) return false;
+    r->ratelimit_seen = true;
+    h2o_mem_pool_t *pool = &r->req->pool;
+    rl_early_error_t *e = h2o_mem_alloc_pool(pool, sizeof(*e));
+    *e = (rl_early_error_t){
+        .r = r, .now_ms = request_ms(r), .code = code, .msg = h2o_strdup(pool, msg, SIZE_MAX).base};
+    if (details_json != NULL) e->details = h2o_strdup(pool, details_json, SIZE_MAX).base;
+    check_buckets(r, e->now_ms, false, on_peek, e);
+    return true;
 }

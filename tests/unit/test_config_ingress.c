@@ -135,6 +135,11 @@ static void test_route_errors(void **state)
     bad(PROVIDERS ROUTE("    rate_limit: {limit: 5/s, per: ip}\n"), 6,
         "unknown key 'routes[0].rate_limit.per'");
     bad(PROVIDERS ROUTE("    rate_limit: [[5/s]]\n"), 6, "expected 100/min");
+    /* all of a route's limits go to the shared state in one call */
+    bad(PROVIDERS ROUTE(
+            "    rate_limit: [1/s, 2/s, 3/s, 4/s, 5/s, 6/s, 7/s, 8/s, 9/s, 10/s, 11/s, 12/s, 13/s,"
+            " 14/s, 15/s, 16/s, 17/s]\n"),
+        6, "rate_limit: at most 16 limits per route, got 17");
     bad(PROVIDERS ROUTE("    quota: 100/hour\n"), 6, "per day or per month");
     bad(PROVIDERS ROUTE("    quota: [100/day]\n"), 6, "expected 10000/month");
 }
