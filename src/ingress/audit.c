@@ -3,9 +3,12 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cidr.h"
+#include "core/jsonw.h"
+#include "core/sha256.h"
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -69,33 +72,55 @@ void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *o
     to_hex(md, sizeof(md), out);
 }
 
-static void put_str(crypto_hash_sha256_state *c, const char *s)
+/* The canonical form is assembled in one buffer and hashed in one call. */
+typedef struct canon {
+    char *p;
+    size_t len;
+} canon_t;
+
+static void put_raw(canon_t *c, const char *s, size_t n)
 {
-    char len[24];
+    memcpy(c->p + c->len, s, n);
+    c->len += n;
+}
+
+/* "<len>:<s>\n", or "~\n" for NULL. */
+static void put_str(canon_t *c, const char *s)
+{
     if (s == NULL) {
-        crypto_hash_sha256_update(c, (const unsigned char *)"~\n", 2);
+        put_raw(c, "~\n", 2);
         return;
     }
     size_t n = strlen(s);
-    int l = snprintf(len, sizeof(len), "%zu:", n);
-    crypto_hash_sha256_update(c, (const unsigned char *)len, (size_t)l);
-    crypto_hash_sha256_update(c, (const unsigned char *)s, n);
-    crypto_hash_sha256_update(c, (const unsigned char *)"\n", 1);
+    c->len += rl_fmt_u64(c->p + c->len, n);
+    c->p[c->len++] = ':';
+    put_raw(c, s, n);
+    c->p[c->len++] = '\n';
 }
 
-static void put_int(crypto_hash_sha256_state *c, int64_t v)
+static void put_int(canon_t *c, int64_t v)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%lld", (long long)v);
+    char num[RL_FMT_U64_MAX + 2];
+    size_t n = 0;
+    if (v < 0) num[n++] = '-';
+    n += rl_fmt_u64(num + n, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    num[n] = '\0';
     put_str(c, num);
 }
 
 void rl_audit_row_hash(const rl_store_audit_row_t *r, char *out)
 {
-    crypto_hash_sha256_state c;
-    unsigned char md[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_init(&c);
-    crypto_hash_sha256_update(&c, (const unsigned char *)"relais-audit-v1\n", 16);
+    static const char magic[] = "relais-audit-v1\n";
+    const char *strs[] = {r->prev_hash,     r->request_id,  r->consumer,   r->route, r->action,
+                          r->resource_type, r->resource_id, r->method,     r->path,  r->ip_prefix,
+                          r->ip_digest,     r->user_agent,  r->body_sha256};
+    size_t need = sizeof(magic) + 3 * (RL_FMT_U64_MAX + 4);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        need += (strs[i] ? strlen(strs[i]) : 0) + RL_FMT_U64_MAX + 2;
+    char stack[2048];
+    canon_t c = {need <= sizeof(stack) ? stack : malloc(need), 0};
+    if (c.p == NULL) abort();
+    put_raw(&c, magic, sizeof(magic) - 1);
     put_str(&c, r->prev_hash);
     put_int(&c, r->ts_ms);
     put_str(&c, r->request_id);
@@ -112,7 +137,9 @@ void rl_audit_row_hash(const rl_store_audit_row_t *r, char *out)
     put_str(&c, r->user_agent);
     put_str(&c, r->body_sha256);
     put_int(&c, r->duration_us);
-    crypto_hash_sha256_final(&c, md);
+    uint8_t md[RL_SHA256_LEN];
+    rl_sha256(c.p, c.len, md);
+    if (c.p != stack) free(c.p);
     to_hex(md, sizeof(md), out);
 }
 

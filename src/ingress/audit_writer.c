@@ -2,6 +2,7 @@
 #include "ingress/audit_writer.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 
 #define TICK_MS 1000
 #define HOUR_MS 3600000ull
+#define LINGER_MS 10
 
 typedef struct node {
     struct node *next;
@@ -24,11 +26,12 @@ struct rl_audit_writer {
     rl_audit_slots_t slots; /* bound the queue; held until a row is stored */
     pthread_mutex_t mu;     /* guards the queue, watches and stats */
     node_t *head, **tail;   /* the queue, oldest first */
+    size_t queued;          /* rows in it */
     rl_audit_watch_t *watches;
     node_t *failed; /* a batch the store refused, retried first (control thread only) */
     char chain[RL_STORE_HEX_LEN + 1];
     uv_async_t async;
-    uv_timer_t tick;
+    uv_timer_t tick, linger;
     uint64_t last_jobs_ms;
     int closed_handles;
     rl_audit_writer_stats_t stats;
@@ -47,6 +50,14 @@ void rl_audit_writer_watch(rl_audit_writer_t *w, rl_audit_watch_t *watch)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Whether the queue must be written now rather than after LINGER_MS: a
+ * batch is full, or requests wait for a slot (or will: every slot held). */
+static bool urgent(rl_audit_writer_t *w, size_t queued)
+{
+    return queued >= RL_AUDIT_BATCH || atomic_load(&w->slots.parked) > 0 ||
+           atomic_load(&w->slots.held) >= w->slots.cap;
+}
+
 void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
 {
     node_t *n = malloc(sizeof(*n));
@@ -57,8 +68,11 @@ void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
     pthread_mutex_lock(&w->mu);
     *w->tail = n;
     w->tail = &n->next;
+    size_t queued = ++w->queued;
     pthread_mutex_unlock(&w->mu);
-    uv_async_send(&w->async);
+    /* The first row of a batch wakes the writer (which lingers for more);
+     * later ones only when the batch cannot wait. */
+    if (queued == 1 || urgent(w, queued)) uv_async_send(&w->async);
 }
 
 /* Gives the slots of `n` stored rows back and, if requests are parked,
@@ -83,6 +97,7 @@ static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
         p = p->next;
         (*n)++;
     }
+    w->queued -= *n;
     if (last) {
         w->head = p;
         if (p == NULL) w->tail = &w->head;
@@ -168,9 +183,25 @@ void rl_audit_writer_run_jobs(rl_audit_writer_t *w, int64_t now_ms)
         rl_log_info("audit: deleted %d records past retention", n);
 }
 
+static void on_linger(uv_timer_t *t)
+{
+    rl_audit_writer_flush(t->data);
+}
+
+/* A push woke the writer: write now if it is urgent, else within LINGER_MS
+ * so that one transaction takes the rows of many requests. */
 static void on_async(uv_async_t *a)
 {
-    rl_audit_writer_flush(a->data);
+    rl_audit_writer_t *w = a->data;
+    pthread_mutex_lock(&w->mu);
+    size_t queued = w->queued;
+    pthread_mutex_unlock(&w->mu);
+    if (urgent(w, queued)) {
+        uv_timer_stop(&w->linger);
+        rl_audit_writer_flush(w);
+    } else if (!uv_is_active((uv_handle_t *)&w->linger)) {
+        uv_timer_start(&w->linger, on_linger, LINGER_MS, 0);
+    }
 }
 
 static void on_tick(uv_timer_t *t)
@@ -212,6 +243,9 @@ int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_wri
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_unref((uv_handle_t *)&w->tick);
+    uv_timer_init(loop, &w->linger);
+    w->linger.data = w;
+    uv_unref((uv_handle_t *)&w->linger);
     *out = w;
     return 0;
 }
@@ -219,7 +253,7 @@ int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_wri
 static void on_closed(uv_handle_t *h)
 {
     rl_audit_writer_t *w = h->data;
-    if (++w->closed_handles < 2) return;
+    if (++w->closed_handles < 3) return;
     free_nodes(w->head);
     free_nodes(w->failed);
     pthread_mutex_destroy(&w->mu);
@@ -233,6 +267,7 @@ void rl_audit_writer_stop(rl_audit_writer_t *w)
     rl_auth_apikey_flush_uses(w->store);
     uv_close((uv_handle_t *)&w->async, on_closed);
     uv_close((uv_handle_t *)&w->tick, on_closed);
+    uv_close((uv_handle_t *)&w->linger, on_closed);
 }
 
 void rl_audit_writer_stats(rl_audit_writer_t *w, rl_audit_writer_stats_t *out)

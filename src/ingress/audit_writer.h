@@ -15,7 +15,13 @@
  * writes, batches are retried every second and new audited requests wait:
  * nothing is dropped. On shutdown the workers drain (parked requests are
  * resumed as slots free up) and the queue is written out after the last
- * worker stops. */
+ * worker stops.
+ *
+ * Batching: the first record pushed into an empty queue wakes the writer,
+ * which waits up to 10 ms for more, so that one transaction (and one wake-up
+ * of the control thread) serves many requests under load. It writes at once
+ * when a batch (RL_AUDIT_BATCH) is full, when requests are parked, or when
+ * every slot is held. */
 #ifndef RL_INGRESS_AUDIT_WRITER_H
 #define RL_INGRESS_AUDIT_WRITER_H
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/base62.h"
+#include "core/sha256.h"
 
 #define SECRET_MIN 20
 #define SECRET_MAX 128
@@ -27,11 +28,8 @@ int rl_key_parse(const char *s, size_t len, const char **id, const char **secret
 
 void rl_key_hash_secret(const char *secret, size_t len, uint8_t out[RL_STORE_HASH_LEN])
 {
-    /* libsodium's, not OpenSSL's one-shot SHA256(): the latter looks the
-     * algorithm up through EVP on every call, which costs more than the hash
-     * of a 32-byte secret on the request path. Same digest. */
-    _Static_assert(RL_STORE_HASH_LEN == crypto_hash_sha256_BYTES, "a SHA-256");
-    crypto_hash_sha256(out, (const unsigned char *)secret, len);
+    _Static_assert(RL_STORE_HASH_LEN == RL_SHA256_LEN, "a SHA-256");
+    rl_sha256(secret, len, out);
 }
 
 void rl_key_regenerate(const char *id, char *key, uint8_t hash[RL_STORE_HASH_LEN])

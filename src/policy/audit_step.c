@@ -22,10 +22,10 @@
  * that the control thread wakes this loop when slots come back). */
 #include "policy/audit_step.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sha256.h"
 #include "http/method.h"
 #include "ingress/audit.h"
 #include "ingress/audit_writer.h"
@@ -87,10 +87,10 @@ static void client(rl_request_t *r, rl_store_audit_row_t *row)
 static void body_hash(rl_request_t *r, rl_store_audit_row_t *row)
 {
     static const char hx[] = "0123456789abcdef";
-    unsigned char md[crypto_hash_sha256_BYTES];
+    uint8_t md[RL_SHA256_LEN];
     h2o_iovec_t body = r->req->entity;
     if (body.base == NULL) return;
-    crypto_hash_sha256(md, (const unsigned char *)body.base, body.len);
+    rl_sha256(body.base, body.len, md);
     row->body_sha256 = malloc(2 * sizeof(md) + 1);
     if (row->body_sha256 == NULL) abort();
     for (size_t i = 0; i < sizeof(md); i++) {

@@ -320,7 +320,9 @@ static void test_writer_full_queue_loses_nothing(void **state)
         uv_thread_join(&th[i]);
     rl_audit_writer_stats(w, &st);
     assert_int_equal(st.written, THREADS * PER_THREAD);
-    assert_int_equal(rounds, THREADS * PER_THREAD); /* one slot: one row per batch */
+    /* one slot: one row per batch (a flush call may write several batches,
+     * when a pusher refills the slot between two of them) */
+    assert_true(rounds > 0 && rounds <= THREADS * PER_THREAD);
     assert_int_equal(atomic_load(&slots->held), 0);
     rl_audit_writer_stop(w);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -438,6 +440,39 @@ static void test_ip_digest_keys(void **state)
     assert_string_not_equal(longk1, longk2);
 }
 
+/* The canonical form is a stored format: existing chains must keep
+ * verifying. The expected hash was computed independently (Python hashlib
+ * over the documented form). */
+static void test_row_hash_pinned(void **state)
+{
+    (void)state;
+    rl_store_audit_row_t r = {.ts_ms = 1700000000123,
+                              .request_id = "req-1",
+                              .consumer = "key1",
+                              .route = "items",
+                              .action = "POST items",
+                              .resource_type = "items",
+                              .resource_id = "42",
+                              .method = "POST",
+                              .path = "/v1/items/42",
+                              .status = 201,
+                              .ip_prefix = "203.0.113.0/24",
+                              .ip_digest = "abababababababababababababababababababababababababababababababab",
+                              .body_sha256 =
+                                  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+                              .duration_us = -5};
+    memset(r.prev_hash, '0', RL_STORE_HEX_LEN);
+    char h[RL_STORE_HEX_LEN + 1];
+    rl_audit_row_hash(&r, h);
+    assert_string_equal(h, "1cdb1b5b13ddc8af1aedea53c478512af018812bc651410428f5d252c8a84259");
+    char big[5000]; /* past the stack buffer: the same form from the heap */
+    memset(big, 'p', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    r.path = big;
+    rl_audit_row_hash(&r, h);
+    assert_int_equal(strlen(h), RL_STORE_HEX_LEN);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -458,6 +493,7 @@ int main(void)
         T(test_writer_full_queue_loses_nothing),
         T(test_writer_wakes_parked_after_store),
         cmocka_unit_test(test_ip_prefix),
+        cmocka_unit_test(test_row_hash_pinned),
         cmocka_unit_test(test_ip_digest_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
