@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/calendar.h"
 #include "core/log.h"
 #include "http/envelope.h"
@@ -32,9 +33,8 @@ typedef struct quota_state {
 
 static void add_num(rl_request_t *r, const char *name, size_t name_len, uint64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    rl_request_add_header(r, name, name_len, buf, (size_t)n);
+    char buf[RL_FMT_U64_MAX];
+    rl_request_add_header(r, name, name_len, buf, rl_fmt_u64(buf, v));
 }
 
 static void on_quota(void *ud, int rc, const rl_quota_result_t *res)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "http/envelope.h"
 #include "policy/policy.h"
@@ -48,24 +49,31 @@ uint64_t rl_ratelimit_secs(uint64_t ms, uint64_t min)
     return s < min ? min : s;
 }
 
+/* Decimal, NUL-terminated, into a 24-byte header field. */
+static void put_num(char *dst, uint64_t v)
+{
+    dst[rl_fmt_u64(dst, v)] = '\0';
+}
+
 void rl_ratelimit_format(const rl_gcra_result_t *res, const rl_limit_cfg_t *limits, size_t n, uint64_t now_ms,
                          rl_ratelimit_hdrs_t *out)
 {
-    uint64_t reset = rl_ratelimit_secs(res->reset_ms, 0);
-    snprintf(out->limit, sizeof(out->limit), "%" PRIu64, res->limit);
-    snprintf(out->remaining, sizeof(out->remaining), "%" PRIu64, res->remaining);
-    snprintf(out->reset, sizeof(out->reset), "%" PRIu64, reset);
-    snprintf(out->x_reset, sizeof(out->x_reset), "%" PRIu64, rl_ratelimit_secs(now_ms + res->reset_ms, 0));
+    put_num(out->limit, res->limit);
+    put_num(out->remaining, res->remaining);
+    put_num(out->reset, rl_ratelimit_secs(res->reset_ms, 0));
+    put_num(out->x_reset, rl_ratelimit_secs(now_ms + res->reset_ms, 0));
     out->retry_after[0] = '\0';
-    if (!res->allowed)
-        snprintf(out->retry_after, sizeof(out->retry_after), "%" PRIu64,
-                 rl_ratelimit_secs(res->retry_after_ms, 1));
-    size_t len = 0;
-    out->policy[0] = '\0';
-    for (size_t i = 0; i < n && len < sizeof(out->policy) - 48; i++)
-        len += (size_t)snprintf(out->policy + len, sizeof(out->policy) - len, "%s%" PRIu64 ";w=%" PRIu64,
-                                i ? ", " : "", limits[i].rate.count,
-                                rl_ratelimit_secs(limits[i].rate.period_ms, 1));
+    if (!res->allowed) put_num(out->retry_after, rl_ratelimit_secs(res->retry_after_ms, 1));
+    /* "100;w=60, 1000;w=3600": each entry takes at most 2 + 20 + 3 + 20 bytes */
+    char *o = out->policy, *end = out->policy + sizeof(out->policy) - 48;
+    for (size_t i = 0; i < n && o < end; i++) {
+        if (i) *o++ = ',', *o++ = ' ';
+        o += rl_fmt_u64(o, limits[i].rate.count);
+        memcpy(o, ";w=", 3);
+        o += 3;
+        o += rl_fmt_u64(o, rl_ratelimit_secs(limits[i].rate.period_ms, 1));
+    }
+    *o = '\0';
 }
 
 /* ---- the step ---- */

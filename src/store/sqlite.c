@@ -57,6 +57,14 @@ void rl_sq_bind_str(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+void rl_sq_bind_str_static(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 /* mkdir -p of the directory part of `path`. */
 static int make_parent(const char *path, rl_err_t *err)
 {

@@ -96,16 +96,16 @@ static int insert_row(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *r, rl
                           r->resource_type, r->resource_id, r->method, r->path};
     sqlite3_bind_int64(st, 1, r->ts_ms);
     for (int i = 0; i < 8; i++)
-        rl_sq_bind_str(st, 2 + i, strs[i]);
+        rl_sq_bind_str_static(st, 2 + i, strs[i]);
     sqlite3_bind_int(st, 10, r->status);
-    rl_sq_bind_str(st, 11, r->client_ip);
-    rl_sq_bind_str(st, 12, r->ip_prefix);
-    rl_sq_bind_str(st, 13, r->ip_digest);
-    rl_sq_bind_str(st, 14, r->user_agent);
-    rl_sq_bind_str(st, 15, r->body_sha256);
+    rl_sq_bind_str_static(st, 11, r->client_ip);
+    rl_sq_bind_str_static(st, 12, r->ip_prefix);
+    rl_sq_bind_str_static(st, 13, r->ip_digest);
+    rl_sq_bind_str_static(st, 14, r->user_agent);
+    rl_sq_bind_str_static(st, 15, r->body_sha256);
     sqlite3_bind_int64(st, 16, r->duration_us);
-    rl_sq_bind_str(st, 17, r->prev_hash);
-    rl_sq_bind_str(st, 18, r->hash);
+    rl_sq_bind_str_static(st, 17, r->prev_hash);
+    rl_sq_bind_str_static(st, 18, r->hash);
     if (sqlite3_step(st) != SQLITE_DONE) return rl_sq_error(db, err, "append audit");
     r->seq = sqlite3_last_insert_rowid(db);
     sqlite3_reset(st);

@@ -24,6 +24,11 @@ char *rl_sq_col_str(sqlite3_stmt *st, int i);
 /* Binds s, or NULL when s is NULL. */
 void rl_sq_bind_str(sqlite3_stmt *st, int i, const char *s);
 
+/* The same without a copy: `s` must stay valid until the statement is
+ * stepped and reset (batch inserts, where the copy cost more than the
+ * insert). */
+void rl_sq_bind_str_static(sqlite3_stmt *st, int i, const char *s);
+
 /* The audit half of the ops (sqlite_audit.c). */
 int rl_sq_audit_tail(rl_store_t *s, char *hash, rl_err_t *err);
 int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_err_t *err);
