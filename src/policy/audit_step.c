@@ -33,71 +33,48 @@
 
 #define UA_MAX 256
 
-static char *dup_n(const char *s, size_t n)
+/* A record's strings are gathered as pieces (borrowed from the request,
+ * the config and local buffers), then copied into one block that the row
+ * owns (rl_store_audit_row_pack): one malloc per record, freed by the
+ * control thread in one free. */
+typedef struct piece {
+    const char *s; /* NULL: the field is NULL */
+    size_t n;
+} piece_t;
+
+static piece_t piece(const char *s, size_t n)
 {
-    char *p = strndup(s ? s : "", s ? n : 0);
-    if (p == NULL) abort();
-    return p;
+    return (piece_t){s, s ? strnlen(s, n) : 0};
 }
 
-static char *dup_s(const char *s)
+static piece_t piece_s(const char *s)
 {
-    return s ? dup_n(s, strlen(s)) : NULL;
+    return piece(s, s ? strlen(s) : 0);
 }
 
-/* The literal segment before the last {param} of `tmpl`, or NULL. */
-static char *resource_type(const char *tmpl)
+/* The literal segment before the last {param} of `tmpl`; s = NULL if none. */
+static piece_t resource_type(const char *tmpl)
 {
     const char *last = tmpl ? strrchr(tmpl, '{') : NULL;
-    if (last == NULL || last == tmpl || last[-1] != '/') return NULL;
+    if (last == NULL || last == tmpl || last[-1] != '/') return piece(NULL, 0);
     const char *end = last - 1, *b = end;
     while (b > tmpl && b[-1] != '/')
         b--;
-    if (b == end || *b == '{') return NULL;
-    return dup_n(b, (size_t)(end - b));
+    if (b == end || *b == '{') return piece(NULL, 0);
+    return piece(b, (size_t)(end - b));
 }
 
-static void resource(rl_request_t *r, rl_store_audit_row_t *row)
-{
-    const rl_route_match_t *m = &r->match;
-    if (r->route == NULL || m->n_params == 0) {
-        row->resource_type = dup_s(row->route);
-        return;
-    }
-    const rl_route_param_t *p = &m->params[m->n_params - 1];
-    row->resource_id = dup_n(p->value, p->value_len);
-    row->resource_type = resource_type(r->route->path);
-    if (row->resource_type == NULL) row->resource_type = dup_s(row->route);
-}
-
-static void client(rl_request_t *r, rl_store_audit_row_t *row)
-{
-    char ip[64], prefix[RL_AUDIT_PREFIX_MAX], digest[RL_STORE_HEX_LEN + 1];
-    const char *key = r->snap->cfg->secret_key;
-    rl_request_client_ip_effective(r, ip, sizeof(ip)); /* behind trust_proxy: X-Forwarded-For */
-    rl_audit_ip_prefix(ip, prefix, sizeof(prefix));
-    rl_audit_ip_digest(key, key ? strlen(key) : 0, ip, digest);
-    row->client_ip = dup_s(ip);
-    row->ip_prefix = dup_s(prefix);
-    row->ip_digest = dup_s(digest);
-    const h2o_header_t *ua = rl_request_header(r->req, H2O_STRLIT("user-agent"));
-    if (ua) row->user_agent = dup_n(ua->value.base, ua->value.len > UA_MAX ? UA_MAX : ua->value.len);
-}
-
-static void body_hash(rl_request_t *r, rl_store_audit_row_t *row)
+static void body_hash(rl_request_t *r, char hex[2 * RL_SHA256_LEN + 1])
 {
     static const char hx[] = "0123456789abcdef";
     uint8_t md[RL_SHA256_LEN];
     h2o_iovec_t body = r->req->entity;
-    if (body.base == NULL) return;
     rl_sha256(body.base, body.len, md);
-    row->body_sha256 = malloc(2 * sizeof(md) + 1);
-    if (row->body_sha256 == NULL) abort();
     for (size_t i = 0; i < sizeof(md); i++) {
-        row->body_sha256[2 * i] = hx[md[i] >> 4];
-        row->body_sha256[2 * i + 1] = hx[md[i] & 15];
+        hex[2 * i] = hx[md[i] >> 4];
+        hex[2 * i + 1] = hx[md[i] & 15];
     }
-    row->body_sha256[2 * sizeof(md)] = '\0';
+    hex[2 * sizeof(md)] = '\0';
 }
 
 /* Builds r's record and queues it into the slot r holds. */
@@ -105,20 +82,59 @@ static void record(rl_request_t *r, rl_audit_writer_t *w, const char *route)
 {
     h2o_req_t *req = r->req;
     rl_store_audit_row_t row = {0};
+    char ip[64], prefix[RL_AUDIT_PREFIX_MAX], digest[RL_STORE_HEX_LEN + 1], body[2 * RL_SHA256_LEN + 1];
+    const char *key = r->snap->cfg->secret_key;
+    rl_request_client_ip_effective(r, ip, sizeof(ip)); /* behind trust_proxy: X-Forwarded-For */
+    rl_audit_ip_prefix(ip, prefix, sizeof(prefix));
+    rl_audit_ip_digest(key, key ? strlen(key) : 0, ip, digest);
+    if (req->entity.base != NULL) body_hash(r, body);
+    const h2o_header_t *ua = rl_request_header(req, H2O_STRLIT("user-agent"));
+    /* resource: the value of the template's last parameter, the type the
+     * literal segment before it; the route name otherwise */
+    piece_t rtype = piece_s(route), rid = piece(NULL, 0);
+    const rl_route_match_t *m = &r->match;
+    if (r->route != NULL && m->n_params > 0) {
+        rid = piece(m->params[m->n_params - 1].value, m->params[m->n_params - 1].value_len);
+        piece_t t = resource_type(r->route->path);
+        if (t.s) rtype = t;
+    }
+    piece_t method = piece(req->method.base, req->method.len > 16 ? 16 : req->method.len);
+    char **dst[] = {&row.request_id,    &row.consumer,    &row.route,      &row.method,
+                    &row.resource_type, &row.resource_id, &row.path,       &row.client_ip,
+                    &row.ip_prefix,     &row.ip_digest,   &row.user_agent, &row.body_sha256};
+    piece_t src[] = {piece(r->id, r->id_len),
+                     piece_s(r->consumer),
+                     piece_s(route),
+                     method,
+                     rtype,
+                     rid,
+                     piece(r->path.base, r->path.len > 2048 ? 2048 : r->path.len),
+                     piece_s(ip),
+                     piece_s(prefix),
+                     piece_s(digest),
+                     ua ? piece(ua->value.base, ua->value.len > UA_MAX ? UA_MAX : ua->value.len)
+                        : piece(NULL, 0),
+                     req->entity.base ? piece_s(body) : piece(NULL, 0)};
+    _Static_assert(sizeof(dst) / sizeof(dst[0]) == sizeof(src) / sizeof(src[0]), "one piece per field");
+    size_t n = sizeof(src) / sizeof(src[0]), total = method.n + 1 + strlen(route) + 1; /* action */
+    for (size_t i = 0; i < n; i++)
+        total += src[i].s ? src[i].n + 1 : 0;
+    char *o = malloc(total);
+    if (o == NULL) abort(); /* a record may not be dropped */
+    row.block = o;
+    for (size_t i = 0; i < n; i++) {
+        if (src[i].s == NULL) continue;
+        *dst[i] = o;
+        memcpy(o, src[i].s, src[i].n);
+        o[src[i].n] = '\0';
+        o += src[i].n + 1;
+    }
+    row.action = o; /* "POST items" */
+    memcpy(o, method.s, method.n);
+    o[method.n] = ' ';
+    memcpy(o + method.n + 1, route, strlen(route) + 1);
     row.ts_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
-    row.request_id = dup_n(r->id, r->id_len);
-    row.consumer = dup_s(r->consumer);
-    row.route = dup_s(route);
-    row.method = dup_n(req->method.base, req->method.len > 16 ? 16 : req->method.len);
-    size_t alen = strlen(row.method) + 1 + strlen(route) + 1;
-    row.action = malloc(alen);
-    if (row.action == NULL) abort();
-    snprintf(row.action, alen, "%s %s", row.method, route);
-    resource(r, &row);
-    row.path = dup_n(r->path.base, r->path.len > 2048 ? 2048 : r->path.len);
     row.status = req->res.status;
-    client(r, &row);
-    body_hash(r, &row);
     row.duration_us = (int64_t)((uv_hrtime() - r->start_ns) / 1000);
     rl_audit_writer_push(w, &row);
 }

@@ -123,8 +123,11 @@ void rl_store_audit_row_clear(rl_store_audit_row_t *r)
     char **strs[] = {&r->request_id,  &r->consumer,   &r->route,      &r->action,    &r->resource_type,
                      &r->resource_id, &r->method,     &r->path,       &r->client_ip, &r->ip_prefix,
                      &r->ip_digest,   &r->user_agent, &r->body_sha256};
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        free(*strs[i]);
+    if (r->block != NULL)
+        free(r->block);
+    else
+        for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+            free(*strs[i]);
     memset(r, 0, sizeof(*r));
 }
 

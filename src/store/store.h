@@ -10,6 +10,7 @@
  * jobs run on the control thread.
  *
  * Rows are plain structs; strings in them are malloc'd and owned by the row
+ * (an audit row may keep them all in one block, see `block`)
  * (rl_store_key_row_clear / rl_store_audit_row_clear free them). Times are
  * Unix milliseconds; 0 means "not set". */
 #ifndef RL_STORE_STORE_H
@@ -48,11 +49,12 @@ typedef struct rl_store_audit_row {
     int status;
     char *client_ip; /* the address, or ip_prefix once anonymized; not in the hash */
     char *ip_prefix; /* /24 (IPv4) or /48 (IPv6) of the address; hashed */
-    char *ip_digest; /* HMAC-SHA256(secret_key, address) as hex; hashed */
+    char *ip_digest; /* keyed BLAKE2b-256 of the address (ingress/audit.h) as hex; hashed */
     char *user_agent;
     char *body_sha256; /* hex, NULL without a body */
     int64_t duration_us;
     char prev_hash[RL_STORE_HEX_LEN + 1], hash[RL_STORE_HEX_LEN + 1];
+    void *block; /* NULL: each string is malloc'd; else every string lives in this one block */
 } rl_store_audit_row_t;
 
 /* Filters of an audit query; NULL / 0 = any. `to_ms` is exclusive. */
