@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """report.py DIR — prints the benchmark table from the files bench/run.sh left
-in DIR: wrk-return.txt, wrk-proxy.txt, wrk-relais.txt, wrk-cached.txt, wrk-mock.txt, wrk-fallback.txt,
-wrk-breaker.txt, wrk-auth.txt (wrk --latency output),
+in DIR: wrk-NAME.ROUND.txt for NAME in return, proxy, relais, cached, mock,
+fallback, breaker, auth and ROUND 1.. (wrk --latency output; a plain
+wrk-NAME.txt counts as one round),
 rss-idle.txt and rss-after-load.txt (KiB), idle-conns.json (idle_conns.py),
 meta.json (run parameters). A missing file just leaves its figures out.
+Figures are medians over the rounds; a ratio is the median of the ratios of
+the same round (both scenarios ran minutes apart at most, under the same
+conditions).
 Exit status: 0 when every target is met, 1 otherwise."""
 
+import glob
 import json
 import os
 import re
+import statistics
 import sys
 
 TARGET_PROXY_RATIO = 0.5
@@ -47,6 +53,37 @@ def parse_wrk(path: str):
     return out
 
 
+def scenario(d: str, name: str):
+    """The rounds of one scenario, aggregated: medians of rps, p50 and p99,
+    sums of non-2xx and errors, the rps range and the rounds by number."""
+    files = glob.glob(os.path.join(d, f"wrk-{name}.*.txt")) or glob.glob(os.path.join(d, f"wrk-{name}.txt"))
+    rounds = {}
+    for f in files:
+        m = re.search(r"\.(\d+)\.txt$", f)
+        r = parse_wrk(f)
+        if r and r["rps"]:
+            rounds[int(m.group(1)) if m else 1] = r
+    if not rounds:
+        return None
+
+    def med(key):
+        vals = [r[key] for r in rounds.values() if r[key] is not None]
+        return statistics.median(vals) if vals else None
+
+    rps = [r["rps"] for r in rounds.values()]
+    return {"rps": med("rps"), "p50": med("p50"), "p99": med("p99"), "rps_min": min(rps), "rps_max": max(rps),
+            "non2xx": sum(r["non2xx"] for r in rounds.values()),
+            "errors": sum(r["errors"] for r in rounds.values()), "rounds": rounds}
+
+
+def ratio(a, b):
+    """Median over the rounds both ran of a's rps / b's rps."""
+    if not a or not b:
+        return None
+    both = [a["rounds"][k]["rps"] / b["rounds"][k]["rps"] for k in a["rounds"] if k in b["rounds"]]
+    return statistics.median(both) if both else None
+
+
 def read_int(path: str):
     try:
         return int(open(path).read().strip())
@@ -60,46 +97,43 @@ def fmt_ms(v):
 
 def main(d: str) -> int:
     meta = json.load(open(os.path.join(d, "meta.json")))
-    rows = [("nginx return 200", parse_wrk(os.path.join(d, "wrk-return.txt"))),
-            ("nginx proxy_pass", parse_wrk(os.path.join(d, "wrk-proxy.txt"))),
-            ("relais proxy", parse_wrk(os.path.join(d, "wrk-relais.txt"))),
-            ("relais cache hit", parse_wrk(os.path.join(d, "wrk-cached.txt"))),
-            ("relais mock", parse_wrk(os.path.join(d, "wrk-mock.txt"))),
-            ("relais fallback", parse_wrk(os.path.join(d, "wrk-fallback.txt"))),
-            ("relais breaker", parse_wrk(os.path.join(d, "wrk-breaker.txt"))),
-            ("relais auth+rl+audit", parse_wrk(os.path.join(d, "wrk-auth.txt")))]
+    names = [("nginx return 200", "return"), ("nginx proxy_pass", "proxy"), ("relais proxy", "relais"),
+             ("relais cache hit", "cached"), ("relais mock", "mock"), ("relais fallback", "fallback"),
+             ("relais breaker", "breaker"), ("relais auth+rl+audit", "auth")]
+    rows = [(label, scenario(d, name)) for label, name in names]
     print()
     print(f"relais benchmark — {meta['workers']} workers each, wrk -t{meta['threads']} -c{meta['connections']} "
-          f"-d{meta['duration']} --latency (warm-up {meta['warmup']}), GET of a 1 KiB JSON body, "
-          f"{meta['cpus']} CPUs, {meta['date']}")
+          f"-d{meta['duration']} --latency (warm-up {meta['warmup']}), {meta.get('rounds', 1)} rounds "
+          f"(medians), GET of a 1 KiB JSON body, {meta['cpus']} CPUs, {meta['date']}")
     print()
-    print(f"{'scenario':<18} {'requests/s':>12} {'p50':>10} {'p99':>10} {'non-2xx':>9} {'sock err':>9}")
+    print(f"{'scenario':<20} {'requests/s':>10} {'(min-max)':>15} {'p50':>8} {'p99':>8} {'non-2xx':>8} "
+          f"{'sock err':>8}")
     for name, r in rows:
         if r is None:
-            print(f"{name:<18} {'(not run)':>12}")
+            print(f"{name:<20} {'(not run)':>10}")
             continue
-        rps = "-" if r["rps"] is None else f"{r['rps']:.0f}"
-        print(f"{name:<18} {rps:>12} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} "
-              f"{r['non2xx']:>9} {r['errors']:>9}")
+        span = f"{r['rps_min']:.0f}-{r['rps_max']:.0f}"
+        print(f"{name:<20} {r['rps']:>10.0f} {span:>15} {fmt_ms(r['p50']):>8} {fmt_ms(r['p99']):>8} "
+              f"{r['non2xx']:>8} {r['errors']:>8}")
     print()
     ok = True
     ret, prox, rel, hit, mock, fallback, breaker, auth = (r for _, r in rows)
-    if rel and rel["rps"] and prox and prox["rps"]:
-        ratio = rel["rps"] / prox["rps"]
-        met = ratio >= TARGET_PROXY_RATIO
+    if ratio(rel, prox):
+        x = ratio(rel, prox)
+        met = x >= TARGET_PROXY_RATIO
         ok &= met
-        print(f"relais / nginx proxy_pass : {ratio:.2f}x requests/s  (target >= {TARGET_PROXY_RATIO}x: "
+        print(f"relais / nginx proxy_pass : {x:.2f}x requests/s  (target >= {TARGET_PROXY_RATIO}x: "
               f"{'met' if met else 'NOT met'})")
         if rel["p50"] and prox["p50"]:
             print(f"                            p50 {rel['p50'] / prox['p50']:.2f}x, "
                   f"p99 {rel['p99'] / prox['p99']:.2f}x (latency ratios, lower is better)")
-    if rel and rel["rps"] and ret and ret["rps"]:
-        print(f"relais / nginx return 200 : {rel['rps'] / ret['rps']:.2f}x requests/s")
-    if hit and hit["rps"] and ret and ret["rps"]:
-        ratio = hit["rps"] / ret["rps"]
-        met = ratio >= TARGET_CACHE_HIT_RATIO
+    if ratio(rel, ret):
+        print(f"relais / nginx return 200 : {ratio(rel, ret):.2f}x requests/s")
+    if ratio(hit, ret):
+        x = ratio(hit, ret)
+        met = x >= TARGET_CACHE_HIT_RATIO
         ok &= met
-        print(f"relais cache hit / nginx return 200 : {ratio:.2f}x requests/s  (target >= "
+        print(f"relais cache hit / nginx return 200 : {x:.2f}x requests/s  (target >= "
               f"{TARGET_CACHE_HIT_RATIO}x: {'met' if met else 'NOT met'})")
         if hit["non2xx"] or hit["errors"]:
             ok = False
@@ -107,8 +141,8 @@ def main(d: str) -> int:
     for name, r, base, base_name in (("relais mock", mock, ret, "nginx return 200"),
                                      ("relais fallback (dead first target)", fallback, prox, "nginx proxy_pass"),
                                      ("relais breaker open (skipped target)", breaker, prox, "nginx proxy_pass")):
-        if r and r["rps"] and base and base["rps"]:
-            print(f"{name} / {base_name} : {r['rps'] / base['rps']:.2f}x requests/s")
+        if ratio(r, base):
+            print(f"{name} / {base_name} : {ratio(r, base):.2f}x requests/s")
             if r["non2xx"] or r["errors"]:
                 ok = False
                 print(f"{name} had {r['non2xx']} non-2xx responses and {r['errors']} socket errors")
@@ -116,14 +150,14 @@ def main(d: str) -> int:
         if r and r["p50"] and rel and rel["p50"]:
             print(f"latency added by the {name} (vs relais single healthy target): "
                   f"p50 {r['p50'] - rel['p50']:+.2f}ms, p99 {r['p99'] - rel['p99']:+.2f}ms")
-    if auth and auth["rps"] and rel and rel["rps"]:
-        ratio = auth["rps"] / rel["rps"]
-        met = ratio >= TARGET_INGRESS_RATIO
+    if ratio(auth, rel):
+        x = ratio(auth, rel)
+        met = x >= TARGET_INGRESS_RATIO
         ok &= met
-        print(f"relais auth+rate limit+audit / relais proxy : {ratio:.2f}x requests/s  (target >= "
+        print(f"relais auth+rate limit+audit / relais proxy : {x:.2f}x requests/s  (target >= "
               f"{TARGET_INGRESS_RATIO}x: {'met' if met else 'NOT met'})")
-        if prox and prox["rps"]:
-            print(f"relais auth+rate limit+audit / nginx proxy_pass : {auth['rps'] / prox['rps']:.2f}x requests/s")
+        if ratio(auth, prox):
+            print(f"relais auth+rate limit+audit / nginx proxy_pass : {ratio(auth, prox):.2f}x requests/s")
         if auth["non2xx"] or auth["errors"]:
             ok = False
             print(f"relais auth had {auth['non2xx']} non-2xx responses and {auth['errors']} socket errors")

@@ -14,13 +14,17 @@
 #   (h) relais /auth: (c) plus API key auth, a rate limit that never rejects
 #       and an audit record per request; vs (c) and (b)
 #
-# Equal worker counts. wrk drives each for a warm-up and then a measured run
-# (--latency); bench/report.py prints requests/s, p50, p99 and the ratios.
+# Equal worker counts. wrk drives each for a warm-up and then measured runs
+# (--latency) in BENCH_ROUNDS rounds that go through every scenario in turn,
+# so that a drift of the machine (other load, CPU frequency) hits every
+# scenario alike; bench/report.py prints the median of the rounds for
+# requests/s, p50 and p99, and each ratio as the median of the ratios of the
+# same round.
 # Then relais' RSS: idle, after the load, and with 10,000 idle keep-alive
 # connections (bench/idle_conns.py). Everything lives in one mktemp dir and
 # every process is stopped on exit, however the script ends.
 #
-# Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (2s),
+# Knobs (environment): BENCH_DURATION (8s), BENCH_WARMUP (2s), BENCH_ROUNDS (3),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_WORKERS (2),
 # BENCH_IDLE_CONNS (10000), BENCH_STRICT=1 (exit 1 when a target is missed),
 # BENCH_KEEP=1 (keep the work dir), RELAIS_BIN (build/relais).
@@ -29,7 +33,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RELAIS_BIN=${RELAIS_BIN:-$ROOT/build/relais}
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-8s}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -98,12 +103,15 @@ start_nginx() {  # NAME TEMPLATE PORT
 
 vm_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-run_wrk() {  # NAME URL [wrk options…]
-  local name=$1 url=$2
-  shift 2
-  log "wrk $name: warm-up $WARMUP, then $DURATION"
-  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$WORK/wrk-$name.txt"
+run_wrk() {  # NAME ROUND URL [wrk options…] — the first round warms up first
+  local name=$1 round=$2 url=$3
+  shift 3
+  if [ "$round" = 1 ]; then
+    log "wrk $name: warm-up $WARMUP"
+    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
+  fi
+  log "wrk $name: round $round of $ROUNDS, $DURATION"
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$WORK/wrk-$name.$round.txt"
 }
 
 check_body() {  # URL — the 1 KiB body must come back intact
@@ -112,11 +120,12 @@ check_body() {  # URL — the 1 KiB body must come back intact
   [ "$got" = "$(sha256sum <"$BENCH_DIR/payload.json" | cut -d' ' -f1)" ] || die "$1 did not return bench/payload.json"
 }
 
-"$PY" - "$WORK/meta.json" "$WORKERS" "$THREADS" "$CONNS" "$DURATION" "$WARMUP" <<'EOF'
+"$PY" - "$WORK/meta.json" "$WORKERS" "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS" <<'EOF'
 import json, os, sys, time
-out, workers, threads, conns, duration, warmup = sys.argv[1:]
+out, workers, threads, conns, duration, warmup, rounds = sys.argv[1:]
 json.dump({"workers": workers, "threads": threads, "connections": conns, "duration": duration,
-           "warmup": warmup, "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}, open(out, "w"))
+           "warmup": warmup, "rounds": int(rounds), "cpus": os.cpu_count(),
+           "date": time.strftime("%Y-%m-%d %H:%M")}, open(out, "w"))
 EOF
 
 start_nginx return nginx-return.conf.in "$PORT_A"
@@ -157,15 +166,19 @@ else
   log "no relais binary at $RELAIS_BIN (make build): measuring nginx only"
 fi
 
-run_wrk return "http://127.0.0.1:$PORT_A/bench"
-run_wrk proxy "http://127.0.0.1:$PORT_B/bench"
+for round in $(seq "$ROUNDS"); do
+  run_wrk return "$round" "http://127.0.0.1:$PORT_A/bench"
+  run_wrk proxy "$round" "http://127.0.0.1:$PORT_B/bench"
+  if [ -n "$RELAIS_PID" ]; then
+    run_wrk relais "$round" "http://127.0.0.1:$PORT_C/bench"
+    run_wrk cached "$round" "http://127.0.0.1:$PORT_C/cached"
+    run_wrk mock "$round" "http://127.0.0.1:$PORT_C/mock"
+    run_wrk fallback "$round" "http://127.0.0.1:$PORT_C/fallback"
+    run_wrk breaker "$round" "http://127.0.0.1:$PORT_C/breaker"
+    run_wrk auth "$round" "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY"
+  fi
+done
 if [ -n "$RELAIS_PID" ]; then
-  run_wrk relais "http://127.0.0.1:$PORT_C/bench"
-  run_wrk cached "http://127.0.0.1:$PORT_C/cached"
-  run_wrk mock "http://127.0.0.1:$PORT_C/mock"
-  run_wrk fallback "http://127.0.0.1:$PORT_C/fallback"
-  run_wrk breaker "http://127.0.0.1:$PORT_C/breaker"
-  run_wrk auth "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY"
   sleep 1
   vm_rss_kib "$RELAIS_PID" >"$WORK/rss-after-load.txt"
   log "opening $IDLE_CONNS idle keep-alive connections to relais"

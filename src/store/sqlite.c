@@ -381,8 +381,10 @@ int rl_store_sqlite_open(const char *path, rl_store_t **out, rl_err_t *err)
     *out = NULL;
     if (path[0] == '\0') return rl_err_set(err, RL_EBAD_REQUEST, "store: empty SQLite path");
     if (strcmp(path, ":memory:") != 0 && (rc = make_parent(path, err)) != 0) return rc;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
+    /* NOMUTEX: every use of the connection already holds q->mu, so
+     * SQLite's own per-call mutex would only be taken twice. */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         rc = rl_err_set(err, RL_EINTERNAL, "store: cannot open %.200s: %s", path,
                         db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
