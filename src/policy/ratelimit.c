@@ -84,18 +84,34 @@ static uint64_t request_ms(const rl_request_t *r)
     return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
 }
 
+/* Appends s (n bytes) to key within KEY_MAX - 1 bytes. */
+static size_t key_put(char *key, size_t len, const char *s, size_t n)
+{
+    if (n > KEY_MAX - 1 - len) n = KEY_MAX - 1 - len;
+    memcpy(key + len, s, n);
+    return len + n;
+}
+
+/* "rl:<route>:<limit index>:c<authn method>:<consumer>" or
+ * "rl:<route>:<limit index>:ip:<address>", at most KEY_MAX - 1 bytes. */
 static size_t caller_key(rl_request_t *r, const rl_limit_cfg_t *l, size_t idx, char *key)
 {
-    int n;
-    if (l->by == RL_LIMIT_BY_CONSUMER && r->consumer != NULL)
-        n = snprintf(key, KEY_MAX, "rl:%s:%zu:c%u:%.400s", r->route->name, idx, (unsigned)r->authn_method,
-                     r->consumer);
-    else {
+    char num[RL_FMT_U64_MAX + 2];
+    size_t len = key_put(key, 0, "rl:", 3);
+    len = key_put(key, len, r->route->name, strlen(r->route->name));
+    num[0] = ':';
+    len = key_put(key, len, num, 1 + rl_fmt_u64(num + 1, idx));
+    if (l->by == RL_LIMIT_BY_CONSUMER && r->consumer != NULL) {
+        num[0] = ':', num[1] = 'c';
+        len = key_put(key, len, num, 2 + rl_fmt_u64(num + 2, (unsigned)r->authn_method));
+        len = key_put(key, len, ":", 1);
+        len = key_put(key, len, r->consumer, strnlen(r->consumer, 400));
+    } else {
         char ip[RL_IP_TEXT_MAX];
-        rl_request_client_ip_effective(r, ip, sizeof(ip));
-        n = snprintf(key, KEY_MAX, "rl:%s:%zu:ip:%s", r->route->name, idx, ip);
+        len = key_put(key, len, ":ip:", 4);
+        len = key_put(key, len, ip, rl_request_client_ip_effective(r, ip, sizeof(ip)));
     }
-    return n < 0 || n >= KEY_MAX ? KEY_MAX - 1 : (size_t)n;
+    return len;
 }
 
 /* Checks (consume) or peeks at the buckets r uses, one per limit of its
@@ -114,19 +130,27 @@ static void check_buckets(rl_request_t *r, uint64_t now_ms, bool consume, rl_gcr
     rl_shared_gcra_multi(r->w->shared, q, n, now_ms, consume, cb, ud);
 }
 
+/* Adds a header whose name is a literal (not an h2o token) and whose value
+ * lives in the request's pool: no copy, no token lookup. */
+static void add_pooled(rl_request_t *r, const char *name, size_t name_len, const char *v)
+{
+    h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, name_len, 0, NULL, v, strlen(v));
+}
+
 static void add_headers(rl_request_t *r, const rl_gcra_result_t *res, uint64_t now_ms, bool retry_after)
 {
-    rl_ratelimit_hdrs_t h = {0};
-    rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, now_ms, &h);
-    rl_request_add_header(r, H2O_STRLIT("ratelimit-limit"), h.limit, strlen(h.limit));
-    rl_request_add_header(r, H2O_STRLIT("ratelimit-remaining"), h.remaining, strlen(h.remaining));
-    rl_request_add_header(r, H2O_STRLIT("ratelimit-reset"), h.reset, strlen(h.reset));
-    rl_request_add_header(r, H2O_STRLIT("ratelimit-policy"), h.policy, strlen(h.policy));
-    rl_request_add_header(r, H2O_STRLIT("x-ratelimit-limit"), h.limit, strlen(h.limit));
-    rl_request_add_header(r, H2O_STRLIT("x-ratelimit-remaining"), h.remaining, strlen(h.remaining));
-    rl_request_add_header(r, H2O_STRLIT("x-ratelimit-reset"), h.x_reset, strlen(h.x_reset));
-    if (retry_after && h.retry_after[0])
-        rl_request_add_header(r, H2O_STRLIT("retry-after"), h.retry_after, strlen(h.retry_after));
+    rl_ratelimit_hdrs_t *h = h2o_mem_alloc_pool(&r->req->pool, sizeof(*h));
+    rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, now_ms, h);
+    add_pooled(r, H2O_STRLIT("ratelimit-limit"), h->limit);
+    add_pooled(r, H2O_STRLIT("ratelimit-remaining"), h->remaining);
+    add_pooled(r, H2O_STRLIT("ratelimit-reset"), h->reset);
+    add_pooled(r, H2O_STRLIT("ratelimit-policy"), h->policy);
+    add_pooled(r, H2O_STRLIT("x-ratelimit-limit"), h->limit);
+    add_pooled(r, H2O_STRLIT("x-ratelimit-remaining"), h->remaining);
+    add_pooled(r, H2O_STRLIT("x-ratelimit-reset"), h->x_reset);
+    if (retry_after && h->retry_after[0])
+        h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, h->retry_after,
+                       strlen(h->retry_after));
 }
 
 /* Adds the headers for the n results of a consuming check and answers 429
