@@ -90,24 +90,59 @@ out:
     return rc;
 }
 
-static int insert_row(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *r, rl_err_t *err)
+#define N_BIND 18
+#define ROWS_PER_INSERT 16 /* rows bound into one INSERT: fewer statement runs per batch */
+
+/* Binds row r as the k-th row (0-based) of a multi-row INSERT. The strings
+ * are bound without a copy: the rows outlive the statement's step. */
+static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r)
 {
     const char *strs[] = {r->request_id,    r->consumer,    r->route,  r->action,
                           r->resource_type, r->resource_id, r->method, r->path};
-    sqlite3_bind_int64(st, 1, r->ts_ms);
+    int b = k * N_BIND;
+    sqlite3_bind_int64(st, b + 1, r->ts_ms);
     for (int i = 0; i < 8; i++)
-        rl_sq_bind_str_static(st, 2 + i, strs[i]);
-    sqlite3_bind_int(st, 10, r->status);
-    rl_sq_bind_str_static(st, 11, r->client_ip);
-    rl_sq_bind_str_static(st, 12, r->ip_prefix);
-    rl_sq_bind_str_static(st, 13, r->ip_digest);
-    rl_sq_bind_str_static(st, 14, r->user_agent);
-    rl_sq_bind_str_static(st, 15, r->body_sha256);
-    sqlite3_bind_int64(st, 16, r->duration_us);
-    rl_sq_bind_str_static(st, 17, r->prev_hash);
-    rl_sq_bind_str_static(st, 18, r->hash);
+        rl_sq_bind_str_static(st, b + 2 + i, strs[i]);
+    sqlite3_bind_int(st, b + 10, r->status);
+    rl_sq_bind_str_static(st, b + 11, r->client_ip);
+    rl_sq_bind_str_static(st, b + 12, r->ip_prefix);
+    rl_sq_bind_str_static(st, b + 13, r->ip_digest);
+    rl_sq_bind_str_static(st, b + 14, r->user_agent);
+    rl_sq_bind_str_static(st, b + 15, r->body_sha256);
+    sqlite3_bind_int64(st, b + 16, r->duration_us);
+    rl_sq_bind_str_static(st, b + 17, r->prev_hash);
+    rl_sq_bind_str_static(st, b + 18, r->hash);
+}
+
+/* Prepares an INSERT of `k` rows (1 ≤ k ≤ ROWS_PER_INSERT). */
+static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
+{
+    static const char head[] =
+        "INSERT INTO audit_log (ts, request_id, consumer, route, action, resource_type, "
+        "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
+        "body_sha256, duration_us, prev_hash, hash) VALUES ";
+    static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    char sql[sizeof(head) + ROWS_PER_INSERT * sizeof(tuple)];
+    size_t len = sizeof(head) - 1;
+    memcpy(sql, head, len);
+    for (int i = 0; i < k; i++) {
+        if (i) sql[len++] = ',';
+        memcpy(sql + len, tuple, sizeof(tuple) - 1);
+        len += sizeof(tuple) - 1;
+    }
+    sql[len] = '\0';
+    return rl_sq_prepare(db, sql, st, err);
+}
+
+/* Inserts rows[0..k) with `st` (prepared for k rows); sets their seq. */
+static int insert_rows(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *rows, int k, rl_err_t *err)
+{
+    for (int i = 0; i < k; i++)
+        bind_row(st, i, &rows[i]);
     if (sqlite3_step(st) != SQLITE_DONE) return rl_sq_error(db, err, "append audit");
-    r->seq = sqlite3_last_insert_rowid(db);
+    int64_t last = sqlite3_last_insert_rowid(db); /* AUTOINCREMENT: the k rows got consecutive seqs */
+    for (int i = 0; i < k; i++)
+        rows[i].seq = last - (k - 1 - i);
     sqlite3_reset(st);
     return 0;
 }
@@ -115,19 +150,19 @@ static int insert_row(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *r, rl
 int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_err_t *err)
 {
     sqlite_store_t *q = (sqlite_store_t *)s;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *many = NULL, *one = NULL;
     int rc;
+    size_t i = 0;
     pthread_mutex_lock(&q->mu);
     if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
-    rc = rl_sq_prepare(q->db,
-                       "INSERT INTO audit_log (ts, request_id, consumer, route, action, resource_type, "
-                       "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
-                       "body_sha256, duration_us, prev_hash, hash) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       &st, err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = insert_row(q->db, st, &rows[i], err);
-    sqlite3_finalize(st);
+    if (n >= ROWS_PER_INSERT && (rc = prepare_insert(q->db, ROWS_PER_INSERT, &many, err)) == 0)
+        for (; rc == 0 && n - i >= ROWS_PER_INSERT; i += ROWS_PER_INSERT)
+            rc = insert_rows(q->db, many, rows + i, ROWS_PER_INSERT, err);
+    if (rc == 0 && i < n && (rc = prepare_insert(q->db, 1, &one, err)) == 0)
+        for (; rc == 0 && i < n; i++)
+            rc = insert_rows(q->db, one, rows + i, 1, err);
+    sqlite3_finalize(many);
+    sqlite3_finalize(one);
     if (rc == 0)
         rc = rl_sq_exec(q->db, "COMMIT", err);
     else

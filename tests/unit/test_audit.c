@@ -392,6 +392,47 @@ static void test_writer_wakes_parked_after_store(void **state)
     assert_int_equal(v.rows, ROWS + 2);
 }
 
+/* A batch of 37 rows goes in as two 16-row INSERTs and 5 single ones: every
+ * row gets its own consecutive seq, the fields land in the right rows, and
+ * the chain verifies. */
+static void test_append_batch_mixed(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    enum { N = 37 };
+    rl_store_audit_row_t rows[N];
+    char chain[65];
+    rl_store_audit_row_t *tail = NULL;
+    size_t n = 0;
+    assert_int_equal(rl_store_audit_query(s, &(rl_store_audit_filter_t){0}, 0, 1000, &tail, &n, &err), 0);
+    assert_int_equal(n, ROWS);
+    memcpy(chain, tail[n - 1].hash, sizeof(chain));
+    int64_t last = tail[n - 1].seq;
+    rl_store_audit_rows_free(tail, n);
+    for (int i = 0; i < N; i++) {
+        fill(&rows[i], 100 + i);
+        rl_audit_chain(&rows[i], chain);
+    }
+    assert_int_equal(rl_store_audit_append(s, rows, N, &err), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rows[i].seq, last + 1 + i);
+        rl_store_audit_row_clear(&rows[i]);
+    }
+    rl_store_audit_row_t *got = NULL;
+    assert_int_equal(rl_store_audit_query(s, &(rl_store_audit_filter_t){0}, last, 1000, &got, &n, &err), 0);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "%d", 100 + i);
+        assert_int_equal(got[i].seq, last + 1 + i);
+        assert_string_equal(got[i].resource_id, want);
+    }
+    rl_store_audit_rows_free(got, n);
+    rl_audit_verifier_t v = verify(s);
+    assert_int_equal(v.problem, RL_AUDIT_FINE);
+    assert_int_equal(v.rows, ROWS + N);
+}
+
 static void prefix_is(const char *ip, const char *want)
 {
     char out[RL_AUDIT_PREFIX_MAX];
@@ -492,6 +533,7 @@ int main(void)
         T(test_filters),
         T(test_writer_full_queue_loses_nothing),
         T(test_writer_wakes_parked_after_store),
+        T(test_append_batch_mixed),
         cmocka_unit_test(test_ip_prefix),
         cmocka_unit_test(test_row_hash_pinned),
         cmocka_unit_test(test_ip_digest_keys),
