@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report.py DIR — prints the benchmark table from the files bench/run.sh left
 in DIR: wrk-NAME.ROUND.txt for NAME in return, proxy, relais, cached, mock,
-fallback, breaker, auth and ROUND 1.. (wrk --latency output; a plain
+fallback, breaker, auth, floor and ROUND 1.. (wrk --latency output; a plain
 wrk-NAME.txt counts as one round),
 rss-idle.txt and rss-after-load.txt (KiB), idle-conns.json (idle_conns.py),
 meta.json (run parameters). A missing file just leaves its figures out.
@@ -99,7 +99,7 @@ def main(d: str) -> int:
     meta = json.load(open(os.path.join(d, "meta.json")))
     names = [("nginx return 200", "return"), ("nginx proxy_pass", "proxy"), ("relais proxy", "relais"),
              ("relais cache hit", "cached"), ("relais mock", "mock"), ("relais fallback", "fallback"),
-             ("relais breaker", "breaker"), ("relais auth+rl+audit", "auth")]
+             ("relais breaker", "breaker"), ("relais auth+rl+audit", "auth"), ("h2o floor (library)", "floor")]
     rows = [(label, scenario(d, name)) for label, name in names]
     print()
     print(f"relais benchmark — {meta['workers']} workers each, wrk -t{meta['threads']} -c{meta['connections']} "
@@ -117,7 +117,7 @@ def main(d: str) -> int:
               f"{r['non2xx']:>8} {r['errors']:>8}")
     print()
     ok = True
-    ret, prox, rel, hit, mock, fallback, breaker, auth = (r for _, r in rows)
+    ret, prox, rel, hit, mock, fallback, breaker, auth, floor = (r for _, r in rows)
     if ratio(rel, prox):
         x = ratio(rel, prox)
         met = x >= TARGET_PROXY_RATIO
@@ -138,6 +138,11 @@ def main(d: str) -> int:
         if hit["non2xx"] or hit["errors"]:
             ok = False
             print(f"relais cache hit had {hit['non2xx']} non-2xx responses and {hit['errors']} socket errors")
+    if ratio(floor, ret):
+        print(f"h2o floor / nginx return 200 : {ratio(floor, ret):.2f}x requests/s  (relais' HTTP library and "
+              f"event loop alone)")
+    if ratio(hit, floor):
+        print(f"relais cache hit / h2o floor : {ratio(hit, floor):.2f}x requests/s  (what relais adds)")
     for name, r, base, base_name in (("relais mock", mock, ret, "nginx return 200"),
                                      ("relais fallback (dead first target)", fallback, prox, "nginx proxy_pass"),
                                      ("relais breaker open (skipped target)", breaker, prox, "nginx proxy_pass")):

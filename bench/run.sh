@@ -13,6 +13,9 @@
 #       skipped without a connection; vs (b)
 #   (h) relais /auth: (c) plus API key auth, a rate limit that never rejects
 #       and an audit record per request; vs (c) and (b)
+#   (i) the h2o floor (bench/h2o_floor.c): the smallest h2o + libuv server,
+#       the same body from memory; what relais' HTTP library and event loop
+#       cost against nginx, and what relais adds on top (vs (d))
 #
 # Equal worker counts. wrk drives each for a warm-up and then measured runs
 # (--latency) in BENCH_ROUNDS rounds that go through every scenario in turn,
@@ -74,9 +77,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-read -r PORT_A PORT_B PORT_C PORT_ADMIN PORT_DEAD < <("$PY" -c '
+read -r PORT_A PORT_B PORT_C PORT_ADMIN PORT_DEAD PORT_F < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])
 for s in socks: s.close()')
@@ -133,6 +136,20 @@ start_nginx proxy nginx-proxy.conf.in "$PORT_B"
 check_body "http://127.0.0.1:$PORT_A/bench"
 check_body "http://127.0.0.1:$PORT_B/bench"
 
+FLOOR_BIN=${FLOOR_BIN:-$(dirname "$RELAIS_BIN")/h2o_floor}
+FLOOR_PID=
+if [ -x "$FLOOR_BIN" ]; then
+  "$FLOOR_BIN" "$PORT_F" "$WORKERS" "$BENCH_DIR/payload.json" >"$WORK/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  PIDS+=("$FLOOR_PID")
+  if wait_http "http://127.0.0.1:$PORT_F/bench" "$FLOOR_PID" floor; then
+    check_body "http://127.0.0.1:$PORT_F/bench"
+  else
+    log "h2o floor did not start: $(tail -3 "$WORK/floor.log")"
+    FLOOR_PID=
+  fi
+fi
+
 RELAIS_PID=
 if [ -x "$RELAIS_BIN" ]; then
   mkdir -p "$WORK/relais/mocks"
@@ -169,6 +186,7 @@ fi
 for round in $(seq "$ROUNDS"); do
   run_wrk return "$round" "http://127.0.0.1:$PORT_A/bench"
   run_wrk proxy "$round" "http://127.0.0.1:$PORT_B/bench"
+  [ -z "$FLOOR_PID" ] || run_wrk floor "$round" "http://127.0.0.1:$PORT_F/bench"
   if [ -n "$RELAIS_PID" ]; then
     run_wrk relais "$round" "http://127.0.0.1:$PORT_C/bench"
     run_wrk cached "$round" "http://127.0.0.1:$PORT_C/cached"
