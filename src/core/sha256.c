@@ -24,11 +24,13 @@ void rl_sha256_parts(const void *const *ptrs, const size_t *lens, size_t n, uint
 {
     pthread_once(&once, init);
     EVP_MD_CTX *c = pthread_getspecific(ctx_key);
+    const EVP_MD *type = NULL; /* NULL: the context's digest again, without a provider lookup */
     if (c == NULL) {
         if ((c = EVP_MD_CTX_new()) == NULL || pthread_setspecific(ctx_key, c) != 0) abort();
+        type = md;
     }
     unsigned int len = 0;
-    if (EVP_DigestInit_ex(c, md, NULL) != 1) abort();
+    if (EVP_DigestInit_ex(c, type, NULL) != 1) abort();
     for (size_t i = 0; i < n; i++)
         if (lens[i] > 0 && EVP_DigestUpdate(c, ptrs[i], lens[i]) != 1) abort();
     if (EVP_DigestFinal_ex(c, out, &len) != 1 || len != RL_SHA256_LEN) abort();

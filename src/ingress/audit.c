@@ -45,7 +45,7 @@ static void keyed_state(const char *key, size_t key_len, crypto_generichash_stat
         crypto_generichash_state st;
     } cache;
     if (cache.set && cache.len == key_len && key_len <= KEY_CACHE_MAX &&
-        (key_len == 0 || sodium_memcmp(cache.key, key, key_len) == 0)) {
+        (key_len == 0 || memcmp(cache.key, key, key_len) == 0)) { /* both are our config: no timing to hide */
         *out = cache.st;
         return;
     }
