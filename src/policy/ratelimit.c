@@ -109,7 +109,8 @@ static size_t caller_key(rl_request_t *r, const rl_limit_cfg_t *l, size_t idx, c
     } else {
         char ip[RL_IP_TEXT_MAX];
         len = key_put(key, len, ":ip:", 4);
-        len = key_put(key, len, ip, rl_request_client_ip_effective(r, ip, sizeof(ip)));
+        size_t n = rl_request_client_ip_effective(r, ip, sizeof(ip));
+        len = key_put(key, len, ip, n);
     }
     return len;
 }
