@@ -24,9 +24,13 @@ struct rl_audit_writer {
     rl_store_t *store;
     rl_audit_writer_cfg_t cfg;
     rl_audit_slots_t slots; /* bound the queue; held until a row is stored */
-    pthread_mutex_t mu;     /* guards the queue, watches and stats */
-    node_t *head, **tail;   /* the queue, oldest first */
-    size_t queued;          /* rows in it */
+    pthread_mutex_t mu;     /* guards the watches and stats */
+    /* The queue, lock-free: workers push onto `pushed` (newest first, one
+     * CAS); the writer takes the whole stack at once, reverses it and keeps
+     * the rows in `ready` (oldest first) until it has written them. */
+    _Atomic(node_t *) pushed;
+    node_t *ready;        /* control thread only */
+    atomic_size_t queued; /* rows in both */
     rl_audit_watch_t *watches;
     node_t *failed; /* a batch the store refused, retried first (control thread only) */
     char chain[RL_STORE_HEX_LEN + 1];
@@ -63,13 +67,12 @@ void rl_audit_writer_push(rl_audit_writer_t *w, rl_store_audit_row_t *row)
     node_t *n = malloc(sizeof(*n));
     if (n == NULL) abort(); /* a record may not be dropped */
     n->row = *row;
-    n->next = NULL;
     memset(row, 0, sizeof(*row));
-    pthread_mutex_lock(&w->mu);
-    *w->tail = n;
-    w->tail = &n->next;
-    size_t queued = ++w->queued;
-    pthread_mutex_unlock(&w->mu);
+    n->next = atomic_load_explicit(&w->pushed, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&w->pushed, &n->next, n, memory_order_release,
+                                                  memory_order_relaxed))
+        ;
+    size_t queued = atomic_fetch_add(&w->queued, 1) + 1;
     /* The first row of a batch wakes the writer (which lingers for more);
      * later ones only when the batch cannot wait. */
     if (queued == 1 || urgent(w, queued)) uv_async_send(&w->async);
@@ -86,24 +89,30 @@ static void give_back(rl_audit_writer_t *w, size_t n)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Takes up to RL_AUDIT_BATCH rows out of the queue (their slots stay held). */
+/* Takes up to RL_AUDIT_BATCH rows out of the queue, oldest first (their
+ * slots stay held). Control thread. */
 static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
 {
-    pthread_mutex_lock(&w->mu);
-    node_t *first = w->head, *last = NULL, *p = first;
+    if (w->ready == NULL) { /* move what was pushed, reversed into push order */
+        node_t *p = atomic_exchange_explicit(&w->pushed, NULL, memory_order_acquire), *rev = NULL;
+        while (p) {
+            node_t *next = p->next;
+            p->next = rev;
+            rev = p;
+            p = next;
+        }
+        w->ready = rev;
+    }
+    node_t *first = w->ready, *last = NULL, *p = first;
     *n = 0;
     while (p && *n < RL_AUDIT_BATCH) {
         last = p;
         p = p->next;
         (*n)++;
     }
-    w->queued -= *n;
-    if (last) {
-        w->head = p;
-        if (p == NULL) w->tail = &w->head;
-        last->next = NULL;
-    }
-    pthread_mutex_unlock(&w->mu);
+    if (last) last->next = NULL;
+    w->ready = p;
+    atomic_fetch_sub(&w->queued, *n);
     return *n ? first : NULL;
 }
 
@@ -193,10 +202,7 @@ static void on_linger(uv_timer_t *t)
 static void on_async(uv_async_t *a)
 {
     rl_audit_writer_t *w = a->data;
-    pthread_mutex_lock(&w->mu);
-    size_t queued = w->queued;
-    pthread_mutex_unlock(&w->mu);
-    if (urgent(w, queued)) {
+    if (urgent(w, atomic_load(&w->queued))) {
         uv_timer_stop(&w->linger);
         rl_audit_writer_flush(w);
     } else if (!uv_is_active((uv_handle_t *)&w->linger)) {
@@ -232,7 +238,6 @@ int rl_audit_writer_start(uv_loop_t *loop, rl_store_t *store, const rl_audit_wri
     if (w->cfg.queue == 0) w->cfg.queue = 1;
     rl_audit_slots_init(&w->slots, w->cfg.queue);
     if (w->cfg.jobs_interval_ms == 0) w->cfg.jobs_interval_ms = HOUR_MS;
-    w->tail = &w->head;
     /* the first jobs run one tick after start, then every interval */
     w->last_jobs_ms = rl_wall_ms() - w->cfg.jobs_interval_ms;
     pthread_mutex_init(&w->mu, NULL);
@@ -254,7 +259,8 @@ static void on_closed(uv_handle_t *h)
 {
     rl_audit_writer_t *w = h->data;
     if (++w->closed_handles < 3) return;
-    free_nodes(w->head);
+    free_nodes(w->ready);
+    free_nodes(atomic_load(&w->pushed));
     free_nodes(w->failed);
     pthread_mutex_destroy(&w->mu);
     free(w);
