@@ -21,7 +21,8 @@
  * which waits up to 10 ms for more, so that one transaction (and one wake-up
  * of the control thread) serves many requests under load. It writes at once
  * when a batch (RL_AUDIT_BATCH) is full, when requests are parked, or when
- * every slot is held. */
+ * every slot is held. A push is one CAS on a lock-free stack; the writer
+ * takes the stack whole and writes it in push order. */
 #ifndef RL_INGRESS_AUDIT_WRITER_H
 #define RL_INGRESS_AUDIT_WRITER_H
 
