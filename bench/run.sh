@@ -27,7 +27,7 @@
 # connections (bench/idle_conns.py). Everything lives in one mktemp dir and
 # every process is stopped on exit, however the script ends.
 #
-# Knobs (environment): BENCH_DURATION (8s), BENCH_WARMUP (2s), BENCH_ROUNDS (3),
+# Knobs (environment): BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_WORKERS (2),
 # BENCH_IDLE_CONNS (10000), BENCH_STRICT=1 (exit 1 when a target is missed),
 # BENCH_KEEP=1 (keep the work dir), RELAIS_BIN (build/relais).
@@ -36,8 +36,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RELAIS_BIN=${RELAIS_BIN:-$ROOT/build/relais}
-DURATION=${BENCH_DURATION:-8s}
-ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-6s}
+ROUNDS=${BENCH_ROUNDS:-5}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -183,17 +183,20 @@ else
   log "no relais binary at $RELAIS_BIN (make build): measuring nginx only"
 fi
 
+# Scenarios that are compared run back to back (return, cache hit, floor,
+# mock; proxy_pass, relais proxy, auth, breaker, fallback), so that a ratio
+# compares two runs seconds apart.
 for round in $(seq "$ROUNDS"); do
   run_wrk return "$round" "http://127.0.0.1:$PORT_A/bench"
-  run_wrk proxy "$round" "http://127.0.0.1:$PORT_B/bench"
+  [ -z "$RELAIS_PID" ] || run_wrk cached "$round" "http://127.0.0.1:$PORT_C/cached"
   [ -z "$FLOOR_PID" ] || run_wrk floor "$round" "http://127.0.0.1:$PORT_F/bench"
+  [ -z "$RELAIS_PID" ] || run_wrk mock "$round" "http://127.0.0.1:$PORT_C/mock"
+  run_wrk proxy "$round" "http://127.0.0.1:$PORT_B/bench"
   if [ -n "$RELAIS_PID" ]; then
     run_wrk relais "$round" "http://127.0.0.1:$PORT_C/bench"
-    run_wrk cached "$round" "http://127.0.0.1:$PORT_C/cached"
-    run_wrk mock "$round" "http://127.0.0.1:$PORT_C/mock"
-    run_wrk fallback "$round" "http://127.0.0.1:$PORT_C/fallback"
-    run_wrk breaker "$round" "http://127.0.0.1:$PORT_C/breaker"
     run_wrk auth "$round" "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY"
+    run_wrk breaker "$round" "http://127.0.0.1:$PORT_C/breaker"
+    run_wrk fallback "$round" "http://127.0.0.1:$PORT_C/fallback"
   fi
 done
 if [ -n "$RELAIS_PID" ]; then
