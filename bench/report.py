@@ -84,6 +84,13 @@ def ratio(a, b):
     return statistics.median(both) if both else None
 
 
+def target(label, x, goal):
+    """Prints `label: x` against its goal; returns whether it is met."""
+    met = x >= goal
+    print(f"{label} : {x:.2f}x requests/s  (target >= {goal}x: {'met' if met else 'NOT met'})")
+    return met
+
+
 def read_int(path: str):
     try:
         return int(open(path).read().strip())
@@ -119,22 +126,14 @@ def main(d: str) -> int:
     ok = True
     ret, prox, rel, hit, mock, fallback, breaker, auth, floor = (r for _, r in rows)
     if ratio(rel, prox):
-        x = ratio(rel, prox)
-        met = x >= TARGET_PROXY_RATIO
-        ok &= met
-        print(f"relais / nginx proxy_pass : {x:.2f}x requests/s  (target >= {TARGET_PROXY_RATIO}x: "
-              f"{'met' if met else 'NOT met'})")
+        ok &= target("relais / nginx proxy_pass", ratio(rel, prox), TARGET_PROXY_RATIO)
         if rel["p50"] and prox["p50"]:
             print(f"                            p50 {rel['p50'] / prox['p50']:.2f}x, "
                   f"p99 {rel['p99'] / prox['p99']:.2f}x (latency ratios, lower is better)")
     if ratio(rel, ret):
         print(f"relais / nginx return 200 : {ratio(rel, ret):.2f}x requests/s")
     if ratio(hit, ret):
-        x = ratio(hit, ret)
-        met = x >= TARGET_CACHE_HIT_RATIO
-        ok &= met
-        print(f"relais cache hit / nginx return 200 : {x:.2f}x requests/s  (target >= "
-              f"{TARGET_CACHE_HIT_RATIO}x: {'met' if met else 'NOT met'})")
+        ok &= target("relais cache hit / nginx return 200", ratio(hit, ret), TARGET_CACHE_HIT_RATIO)
         if hit["non2xx"] or hit["errors"]:
             ok = False
             print(f"relais cache hit had {hit['non2xx']} non-2xx responses and {hit['errors']} socket errors")
@@ -156,11 +155,7 @@ def main(d: str) -> int:
             print(f"latency added by the {name} (vs relais single healthy target): "
                   f"p50 {r['p50'] - rel['p50']:+.2f}ms, p99 {r['p99'] - rel['p99']:+.2f}ms")
     if ratio(auth, rel):
-        x = ratio(auth, rel)
-        met = x >= TARGET_INGRESS_RATIO
-        ok &= met
-        print(f"relais auth+rate limit+audit / relais proxy : {x:.2f}x requests/s  (target >= "
-              f"{TARGET_INGRESS_RATIO}x: {'met' if met else 'NOT met'})")
+        ok &= target("relais auth+rate limit+audit / relais proxy", ratio(auth, rel), TARGET_INGRESS_RATIO)
         if ratio(auth, prox):
             print(f"relais auth+rate limit+audit / nginx proxy_pass : {ratio(auth, prox):.2f}x requests/s")
         if auth["non2xx"] or auth["errors"]:
