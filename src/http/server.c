@@ -17,6 +17,7 @@
 #include "http/worker.h"
 #include "ingress/ingress.h"
 #include "metrics/metrics.h"
+#include "shared/shared.h"
 
 static int split_hostport(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
 {
@@ -242,6 +243,19 @@ static void init_control_loop(rl_server_t *s)
     uv_signal_start(&s->sig_int, on_sigterm, SIGINT);
 }
 
+/* Scrape-time collector: the response cache's evictions and bytes, from
+ * the shared state's own counters. Scrapes are serialized, so `seen` needs
+ * no lock. */
+static void collect_cache(void *ud)
+{
+    static uint64_t seen;
+    rl_cache_stats_t st;
+    rl_shared_cache_stats(ud, &st);
+    if (st.evictions > seen) rl_metrics_cache_evictions(st.evictions - seen);
+    seen = st.evictions;
+    rl_metrics_cache_bytes((int64_t)st.bytes);
+}
+
 int rl_server_run(const char *config_path)
 {
     static rl_server_t server; /* lives for the whole process; workers point into it */
@@ -260,6 +274,7 @@ int rl_server_run(const char *config_path)
         rl_log_error("%s", shared_err);
         rc = 1;
     }
+    if (rc == 0) rl_metrics_add_collector(collect_cache, s->shared);
     init_control_loop(s);
     if (rc == 0) rc = rl_ingress_start(s, cfg);
     if (rc == 0) rc = start_workers(s, cfg);

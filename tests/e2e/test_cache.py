@@ -7,7 +7,10 @@ the GET entry, ttl expiry, and the memory bound."""
 import json
 import time
 
+import requests
+
 from harness import httpclient
+from harness.relais import ADMIN_TOKEN
 from harness.upstream import Resp
 
 ITEM = b'{"id": 42, "name": "widget", "price": 12.5}'
@@ -259,6 +262,14 @@ def test_memory_bound_evicts(relais_factory, upstream):
     assert get(inst, "/v1/items/4").header("X-Relais-Cache") == "HIT"
     assert get(inst, "/v1/items/3").header("X-Relais-Cache") == "HIT"
     assert get(inst, "/v1/items/0").header("X-Relais-Cache") == "MISS"
+    # /metrics reports the cache itself: the evictions made room, the bytes
+    # held are two bodies and their overhead, under the bound
+    text = requests.get(inst.admin_url("/metrics"), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                        timeout=10).text
+    metric = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith(("relais_cache_evictions_total ", "relais_cache_bytes "))}
+    assert metric["relais_cache_evictions_total"] >= 3
+    assert 2 * 40000 <= metric["relais_cache_bytes"] <= 100 * 1024
 
 
 def test_cache_disabled_by_zero_memory(relais_factory, upstream):
