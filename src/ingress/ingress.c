@@ -4,8 +4,23 @@
 
 #include "core/log.h"
 #include "ingress/audit_writer.h"
+#include "metrics/metrics.h"
 #include "policy/auth_apikey.h"
 #include "store/store.h"
+
+/* Scrape-time collector: the writer's counters as deltas since the last
+ * scrape (scrapes are serialized), and the slots held now. */
+static void collect_audit(void *ud)
+{
+    static rl_audit_writer_stats_t seen;
+    rl_audit_writer_t *w = ud;
+    rl_audit_writer_stats_t st;
+    rl_audit_writer_stats(w, &st);
+    rl_metrics_audit_t d = {st.written - seen.written, st.failures - seen.failures, st.waits - seen.waits,
+                            st.abandoned - seen.abandoned};
+    seen = st;
+    rl_metrics_audit(&d, (int64_t)atomic_load(&rl_audit_writer_slots(w)->held));
+}
 
 int rl_ingress_start(rl_server_t *s, const rl_config_t *cfg)
 {
@@ -24,6 +39,7 @@ int rl_ingress_start(rl_server_t *s, const rl_config_t *cfg)
         rl_log_error("audit: %s", err.msg);
         return 1;
     }
+    rl_metrics_add_collector(collect_audit, s->audit);
     return 0;
 }
 
@@ -35,6 +51,7 @@ void rl_ingress_flush(rl_server_t *s)
 
 void rl_ingress_stop(rl_server_t *s)
 {
+    if (s->audit) rl_metrics_remove_collector(collect_audit, s->audit);
     rl_audit_writer_stop(s->audit);
     s->audit = NULL;
     uv_run(&s->loop, UV_RUN_NOWAIT); /* the writer's handles close */

@@ -28,6 +28,7 @@ static struct {
         *breaker_state, *breaker_transitions, *rate_limited, *quota_exceeded, *config_reloads, *cache_hits,
         *cache_misses;
     rl_metrics_series_t *inflight, *generation, *reloads_ok, *reloads_error, *cache_evictions, *cache_bytes;
+    rl_metrics_series_t *audit_written, *audit_failures, *audit_waits, *audit_abandoned, *audit_held;
 } g;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -181,6 +182,41 @@ static int declare_all(void)
          RL_METRICS_GAUGE,
          "relais_cache_bytes",
          "Bytes held by the response cache.",
+         {NULL},
+         0},
+        {NULL,
+         &g.audit_written,
+         RL_METRICS_COUNTER,
+         "relais_audit_records_total",
+         "Audit records written to the store.",
+         {NULL},
+         0},
+        {NULL,
+         &g.audit_failures,
+         RL_METRICS_COUNTER,
+         "relais_audit_write_failures_total",
+         "Audit batches the store refused (kept and retried).",
+         {NULL},
+         0},
+        {NULL,
+         &g.audit_waits,
+         RL_METRICS_COUNTER,
+         "relais_audit_waits_total",
+         "Audited requests that waited for a queue slot (audit.queue full).",
+         {NULL},
+         0},
+        {NULL,
+         &g.audit_abandoned,
+         RL_METRICS_COUNTER,
+         "relais_audit_abandoned_total",
+         "Audited requests whose client left while they waited for a slot.",
+         {NULL},
+         0},
+        {NULL,
+         &g.audit_held,
+         RL_METRICS_GAUGE,
+         "relais_audit_queue_slots_held",
+         "Audit queue slots held now: requests in flight plus records not yet written (at most audit.queue).",
          {NULL},
          0},
     };
@@ -340,6 +376,16 @@ void rl_metrics_cache_bytes(int64_t bytes)
 {
     pthread_once(&once, init_once);
     rl_metrics_gauge_set(g.cache_bytes, bytes);
+}
+
+void rl_metrics_audit(const rl_metrics_audit_t *delta, int64_t held)
+{
+    pthread_once(&once, init_once);
+    rl_metrics_counter_add(g.audit_written, delta->written);
+    rl_metrics_counter_add(g.audit_failures, delta->failures);
+    rl_metrics_counter_add(g.audit_waits, delta->waits);
+    rl_metrics_counter_add(g.audit_abandoned, delta->abandoned);
+    rl_metrics_gauge_set(g.audit_held, held);
 }
 
 int rl_metrics_add_collector(rl_metrics_collect_cb cb, void *ud)

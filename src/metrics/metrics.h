@@ -132,6 +132,13 @@ void rl_metrics_cache_miss(const char *route);
 void rl_metrics_cache_evictions(uint64_t n);
 void rl_metrics_cache_bytes(int64_t bytes);
 
+/* The audit writer, from a collector: counts since the last call, and the
+ * queue slots held now. */
+typedef struct rl_metrics_audit {
+    uint64_t written, failures, waits, abandoned;
+} rl_metrics_audit_t;
+void rl_metrics_audit(const rl_metrics_audit_t *delta, int64_t held);
+
 /* Registers cb(ud) to run at the start of every scrape, on the scraping
  * thread, to set gauges read at scrape time. Returns 0, or -1 when the
  * collector table is full. Remove it before freeing ud; a collector must not

@@ -38,6 +38,13 @@ def wait_rows(inst, n, where="1=1", timeout=5):
         time.sleep(0.05)
 
 
+def audit_metrics(inst):
+    """The relais_audit_* samples of one scrape, by name."""
+    text = requests.get(inst.admin_url("/metrics"), headers=AUTH, timeout=10).text
+    return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+            if line.startswith("relais_audit_")}
+
+
 def test_post_recorded_get_not_and_fields(relais, upstream):
     secret_body = b'{"card":"4111111111111111"}'
     r = httpclient.request(relais.public_port, "PUT", "/v1/items/42?token=querysecret", body=secret_body,
@@ -196,6 +203,15 @@ def test_full_queue_parks_audited_requests_not_the_worker(relais_factory, upstre
     rows = wait_rows(inst, 7)
     assert sorted(r["request_id"] for r in rows if r["request_id"] != rows[0]["request_id"]) == \
         [f"p{i}" for i in range(6)]
+    # /metrics: every record written, the waits counted, nothing abandoned,
+    # no slot left held (the locked store made the writer wait in SQLite's
+    # busy timeout, not fail)
+    m = audit_metrics(inst)
+    assert m["relais_audit_records_total"] == 7
+    assert m["relais_audit_waits_total"] >= 5
+    assert m["relais_audit_write_failures_total"] == 0
+    assert m["relais_audit_abandoned_total"] == 0
+    assert m["relais_audit_queue_slots_held"] == 0
     inst.stop()
     assert run_cli("audit", "verify", "-c", str(inst.config_path)).returncode == 0
 
