@@ -13,7 +13,7 @@
 
 #define TICK_MS 1000
 #define HOUR_MS 3600000ull
-#define LINGER_MS 10
+#define LINGER_MS 20
 
 typedef struct node {
     struct node *next;

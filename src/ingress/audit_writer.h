@@ -18,7 +18,7 @@
  * worker stops.
  *
  * Batching: the first record pushed into an empty queue wakes the writer,
- * which waits up to 10 ms for more, so that one transaction (and one wake-up
+ * which waits up to 20 ms for more, so that one transaction (and one wake-up
  * of the control thread) serves many requests under load. It writes at once
  * when a batch (RL_AUDIT_BATCH) is full, when requests are parked, or when
  * every slot is held. A push is one CAS on a lock-free stack; the writer
@@ -33,7 +33,7 @@
 #include "ingress/audit_slots.h"
 #include "store/store.h"
 
-#define RL_AUDIT_BATCH 512
+#define RL_AUDIT_BATCH 1024
 
 typedef struct rl_audit_writer rl_audit_writer_t;
 
