@@ -112,6 +112,9 @@ static node_t *take_batch(rl_audit_writer_t *w, size_t *n)
     }
     if (last) last->next = NULL;
     w->ready = p;
+    /* A row can be taken before its pusher counted it: `queued` then wraps
+     * for an instant. Harmless: the push that counts it sees no "first row"
+     * (the row is already taken), and urgent() at worst writes at once. */
     atomic_fetch_sub(&w->queued, *n);
     return *n ? first : NULL;
 }
