@@ -2,12 +2,13 @@
 #include "core/ct.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+
+#include "core/sha256.h"
 
 bool rl_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-    unsigned char ha[SHA256_DIGEST_LENGTH], hb[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)a, alen, ha);
-    SHA256((const unsigned char *)b, blen, hb);
+    uint8_t ha[RL_SHA256_LEN], hb[RL_SHA256_LEN];
+    rl_sha256(a, alen, ha);
+    rl_sha256(b, blen, hb);
     return CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0;
 }

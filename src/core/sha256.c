@@ -20,7 +20,7 @@ static void init(void)
     if (md == NULL || pthread_key_create(&ctx_key, free_ctx) != 0) abort();
 }
 
-void rl_sha256_parts(const void *const *ptrs, const size_t *lens, size_t n, uint8_t out[RL_SHA256_LEN])
+void rl_sha256(const void *p, size_t len, uint8_t out[RL_SHA256_LEN])
 {
     pthread_once(&once, init);
     EVP_MD_CTX *c = pthread_getspecific(ctx_key);
@@ -29,9 +29,8 @@ void rl_sha256_parts(const void *const *ptrs, const size_t *lens, size_t n, uint
         if ((c = EVP_MD_CTX_new()) == NULL || pthread_setspecific(ctx_key, c) != 0) abort();
         type = md;
     }
-    unsigned int len = 0;
+    unsigned int n = 0;
     if (EVP_DigestInit_ex(c, type, NULL) != 1) abort();
-    for (size_t i = 0; i < n; i++)
-        if (lens[i] > 0 && EVP_DigestUpdate(c, ptrs[i], lens[i]) != 1) abort();
-    if (EVP_DigestFinal_ex(c, out, &len) != 1 || len != RL_SHA256_LEN) abort();
+    if (len > 0 && EVP_DigestUpdate(c, p, len) != 1) abort();
+    if (EVP_DigestFinal_ex(c, out, &n) != 1 || n != RL_SHA256_LEN) abort();
 }

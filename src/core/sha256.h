@@ -11,13 +11,7 @@
 
 #define RL_SHA256_LEN 32
 
-/* out = SHA-256 of the `n` parts (ptrs[i], lens[i]) concatenated. */
-void rl_sha256_parts(const void *const *ptrs, const size_t *lens, size_t n, uint8_t out[RL_SHA256_LEN]);
-
-/* out = SHA-256(p[0..len)). */
-static inline void rl_sha256(const void *p, size_t len, uint8_t out[RL_SHA256_LEN])
-{
-    rl_sha256_parts(&p, &len, 1, out);
-}
+/* out = SHA-256(p[0..len)); p may be NULL when len is 0. */
+void rl_sha256(const void *p, size_t len, uint8_t out[RL_SHA256_LEN]);
 
 #endif

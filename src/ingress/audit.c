@@ -7,18 +7,9 @@
 #include <string.h>
 
 #include "core/cidr.h"
+#include "core/hex.h"
 #include "core/jsonw.h"
 #include "core/sha256.h"
-
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[in[i] >> 4];
-        out[2 * i + 1] = hx[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 void rl_audit_ip_prefix(const char *ip, char *out, size_t cap)
 {
@@ -69,7 +60,7 @@ void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *o
     if (ip == NULL) ip = ""; /* libsodium wants a pointer even for 0 bytes */
     crypto_generichash_update(&st, (const unsigned char *)ip, strlen(ip));
     crypto_generichash_final(&st, md, sizeof(md));
-    to_hex(md, sizeof(md), out);
+    out[rl_hex_encode(md, sizeof(md), out)] = '\0';
 }
 
 /* The canonical form is assembled in one buffer and hashed in one call. */
@@ -140,7 +131,7 @@ void rl_audit_row_hash(const rl_store_audit_row_t *r, char *out)
     uint8_t md[RL_SHA256_LEN];
     rl_sha256(c.p, c.len, md);
     if (c.p != stack) free(c.p);
-    to_hex(md, sizeof(md), out);
+    out[rl_hex_encode(md, sizeof(md), out)] = '\0';
 }
 
 void rl_audit_chain(rl_store_audit_row_t *row, char *prev_hash)

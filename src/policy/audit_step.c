@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/sha256.h"
 #include "http/method.h"
 #include "ingress/audit.h"
@@ -66,15 +67,9 @@ static piece_t resource_type(const char *tmpl)
 
 static void body_hash(rl_request_t *r, char hex[2 * RL_SHA256_LEN + 1])
 {
-    static const char hx[] = "0123456789abcdef";
     uint8_t md[RL_SHA256_LEN];
-    h2o_iovec_t body = r->req->entity;
-    rl_sha256(body.base, body.len, md);
-    for (size_t i = 0; i < sizeof(md); i++) {
-        hex[2 * i] = hx[md[i] >> 4];
-        hex[2 * i + 1] = hx[md[i] & 15];
-    }
-    hex[2 * sizeof(md)] = '\0';
+    rl_sha256(r->req->entity.base, r->req->entity.len, md);
+    hex[rl_hex_encode(md, sizeof(md), hex)] = '\0';
 }
 
 /* Builds r's record and queues it into the slot r holds. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hex.h"
 #include "policy/etag.h"
 
 typedef struct param {
@@ -95,7 +96,6 @@ void rl_cachekey_vary(rl_cachekey_t *k, const char *name, const char *value, siz
 
 void rl_cachekey_creds_digest(const char *const *values, const size_t *lens, size_t n, char out[32])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char h[16];
     crypto_generichash_state st;
     rl_etag_init();
@@ -109,10 +109,7 @@ void rl_cachekey_creds_digest(const char *const *values, const size_t *lens, siz
         if (lens[i]) crypto_generichash_update(&st, (const unsigned char *)values[i], lens[i]);
     }
     crypto_generichash_final(&st, h, sizeof(h));
-    for (size_t i = 0; i < 16; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
+    rl_hex_encode(h, sizeof(h), out);
 }
 
 size_t rl_cachekey_parent(const char *path, size_t len)

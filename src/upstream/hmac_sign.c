@@ -9,7 +9,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
+
+#include "core/hex.h"
+#include "core/sha256.h"
 
 static const struct {
     const char *name;
@@ -97,16 +99,6 @@ void rl_hmac_tmpl_free(rl_hmac_tmpl_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* The bytes a part stands for; `scratch` holds a computed body hash. */
 static const char *part_value(const rl_hmac_tmpl_t *t, const rl_tmpl_part_t *p, const rl_hmac_vars_t *v,
                               char scratch[65], size_t *n)
@@ -131,9 +123,9 @@ static const char *part_value(const rl_hmac_tmpl_t *t, const rl_tmpl_part_t *p, 
         *n = v->body_len;
         return v->body;
     case RL_TMPL_BODY_SHA256: {
-        unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)(v->body ? v->body : ""), v->body_len, md);
-        hex(md, sizeof(md), scratch);
+        uint8_t md[RL_SHA256_LEN];
+        rl_sha256(v->body, v->body_len, md);
+        scratch[rl_hex_encode(md, sizeof(md), scratch)] = '\0';
         *n = 64;
         return scratch;
     }
@@ -175,7 +167,7 @@ int rl_hmac_sign(rl_hmac_alg_t alg, rl_hmac_enc_t enc, const char *key, size_t k
         return -1;
     if (enc == RL_HMAC_HEX) {
         if (cap < 2 * (size_t)md_len + 1) return -1;
-        hex(md, md_len, out);
+        out[rl_hex_encode(md, md_len, out)] = '\0';
         return (int)(2 * md_len);
     }
     if (cap < 4 * (((size_t)md_len + 2) / 3) + 1) return -1;

@@ -10,7 +10,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
+
+#include "core/hex.h"
+#include "core/sha256.h"
 
 #define MAX_HEADERS 64
 
@@ -316,12 +318,9 @@ static int build_canonical(const rl_sigv4_req_t *r, sb_t *b, sb_t *signed_hdrs)
 
 void rl_sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
-    static const char d[] = "0123456789abcdef";
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)(p ? p : ""), n, md);
-    for (size_t i = 0; i < sizeof(md); i++)
-        out[2 * i] = d[md[i] >> 4], out[2 * i + 1] = d[md[i] & 15];
-    out[64] = '\0';
+    uint8_t md[RL_SHA256_LEN];
+    rl_sha256(p, n, md);
+    out[rl_hex_encode(md, sizeof(md), out)] = '\0';
 }
 
 void rl_sigv4_amz_date(uint64_t now_ms, char out[17])
@@ -362,7 +361,6 @@ static int valid_date(const char *d)
 /* Hex HMAC of the string to sign under the derived signing key. */
 static void signature(const rl_sigv4_key_t *k, const char *amz_date, const char *sts, char out[65])
 {
-    static const char d[] = "0123456789abcdef";
     unsigned char key[32], sig[32];
     size_t slen = strlen(k->secret_key);
     char *first = malloc(slen + 5);
@@ -377,9 +375,7 @@ static void signature(const rl_sigv4_key_t *k, const char *amz_date, const char 
     hmac256(key, 32, "aws4_request", 12, key);
     hmac256(key, 32, sts, strlen(sts), sig);
     OPENSSL_cleanse(key, sizeof(key));
-    for (size_t i = 0; i < 32; i++)
-        out[2 * i] = d[sig[i] >> 4], out[2 * i + 1] = d[sig[i] & 15];
-    out[64] = '\0';
+    out[rl_hex_encode(sig, sizeof(sig), out)] = '\0';
 }
 
 int rl_sigv4_sign(const rl_sigv4_req_t *r, const rl_sigv4_key_t *k, const char *amz_date, char **authz,
