@@ -48,6 +48,12 @@ static void on_dispose(void *p)
     rl_worker_request_done(r->w);
 }
 
+uint64_t rl_request_now_ms(const rl_request_t *r)
+{
+    const struct timeval *tv = &r->req->processed_at.at;
+    return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+}
+
 const h2o_header_t *rl_request_header(const h2o_req_t *req, const char *name, size_t len)
 {
     ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
@@ -78,8 +84,7 @@ rl_request_t *rl_request_new(rl_worker_t *w, h2o_req_t *req)
         r->id_len = h->value.len;
         r->id[r->id_len] = '\0';
     } else {
-        uint64_t now_ms = (uint64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
-        r->id_len = rl_reqid_uuid7(r->id, now_ms, rl_rng_next(&w->rng), rl_rng_next(&w->rng));
+        r->id_len = rl_reqid_uuid7(r->id, rl_request_now_ms(r), rl_rng_next(&w->rng), rl_rng_next(&w->rng));
     }
     return r;
 }

@@ -64,6 +64,10 @@ const rl_ip_t *rl_request_client_addr(rl_request_t *r);
 /* The same as text ("203.0.113.5", "2001:db8::1") into buf; length. */
 size_t rl_request_client_ip_effective(rl_request_t *r, char *buf, size_t cap);
 
+/* The request's time, ms since the epoch (when h2o read it): the "now" of
+ * every policy decision about it. */
+uint64_t rl_request_now_ms(const rl_request_t *r);
+
 /* Finds a request header by lower-case name; NULL if absent. */
 const h2o_header_t *rl_request_header(const h2o_req_t *req, const char *name, size_t len);
 

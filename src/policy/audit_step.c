@@ -128,7 +128,7 @@ static void record(rl_request_t *r, rl_audit_writer_t *w, const char *route)
     memcpy(o, method.s, method.n);
     o[method.n] = ' ';
     memcpy(o + method.n + 1, route, strlen(route) + 1);
-    row.ts_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
+    row.ts_ms = (int64_t)rl_request_now_ms(r);
     row.status = req->res.status;
     row.duration_us = (int64_t)((uv_hrtime() - r->start_ns) / 1000);
     rl_audit_writer_push(w, &row);

@@ -26,12 +26,6 @@ enum { DECIDED_OK, DECIDED_RESPONDED, DECIDED_PENDING };
 
 static int decide(rl_request_t *r);
 
-static uint64_t now_ms(const rl_request_t *r)
-{
-    const struct timeval *tv = &r->req->processed_at.at;
-    return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
-}
-
 static void respond_401(rl_request_t *r)
 {
     bool bad = r->authn_flags & FLAG_BAD;
@@ -84,7 +78,7 @@ static int try_jwt(rl_request_t *r)
     rl_jwt_token_t t;
     const char *why = NULL;
     rl_jwt_outcome_t o = rl_jwt_verify(tok.base, tok.len, &jc->keys, cache ? rl_jwks_cache_keys(cache) : NULL,
-                                       &rules, now_ms(r), &t, &why);
+                                       &rules, rl_request_now_ms(r), &t, &why);
     if (o == RL_JWT_UNKNOWN_KEY && cache && !(r->authn_flags & FLAG_JWKS_WAITED)) {
         r->authn_flags |= FLAG_JWKS_WAITED;
         if (rl_jwks_cache_wait(cache, r, jc->jwks_interval_ms, on_jwks)) return 2;
@@ -140,7 +134,7 @@ static int decide(rl_request_t *r)
             r->consumer = NULL;
             return DECIDED_OK;
         case RL_AUTHN_API_KEY:
-            rc = rl_auth_apikey(r, now_ms(r), on_apikey);
+            rc = rl_auth_apikey(r, rl_request_now_ms(r), on_apikey);
             if (rc == RL_AUTH_OK) {
                 r->authn_method = RL_AUTHN_API_KEY;
                 return DECIDED_OK;

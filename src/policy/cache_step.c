@@ -127,7 +127,7 @@ static int serve_hit(rl_request_t *r, const char *value, size_t len)
     rl_request_add_common_headers(r);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-cache"), 0, NULL,
                           H2O_STRLIT("HIT"));
-    uint64_t now = rl_resp_now_ms(r);
+    uint64_t now = rl_request_now_ms(r);
     char age[RL_FMT_U64_MAX];
     size_t n = rl_fmt_u64(age, now > e.stored_ms ? (now - e.stored_ms) / 1000 : 0);
     rl_request_add_header(r, H2O_STRLIT("age"), age, n);
@@ -172,7 +172,8 @@ rl_step_t rl_policy_cache(rl_request_t *r)
     if (s->key_len == 0) return RL_STEP_NEXT; /* too long to key: not cached */
     s->key = buf;
     s->lookup_sync = true;
-    rl_shared_cache_get(sh, s->key, s->key_len, r->path.base, r->path.len, rl_resp_now_ms(r), on_lookup, s);
+    rl_shared_cache_get(sh, s->key, s->key_len, r->path.base, r->path.len, rl_request_now_ms(r), on_lookup,
+                        s);
     s->lookup_sync = false;
     return s->lookup_done ? s->lookup_result : RL_STEP_ASYNC;
 }

@@ -29,7 +29,7 @@ rl_step_t rl_policy_deprecation(rl_request_t *r)
 {
     const rl_route_cfg_t *rt = r->route;
     if (!rt->deprecated || !rt->deprecation_enforce) return RL_STEP_NEXT;
-    if ((int64_t)(rl_resp_now_ms(r) / 1000) < rt->sunset) return RL_STEP_NEXT;
+    if ((int64_t)(rl_request_now_ms(r) / 1000) < rt->sunset) return RL_STEP_NEXT;
     rl_deprecation_add_headers(r);
     rl_respond_error(r, RL_EGONE, NULL, "this API version was retired on %s%s%s", rt->hdr_sunset,
                      rt->deprecation_link ? "; see " : "", rt->deprecation_link ? rt->deprecation_link : "");

@@ -295,7 +295,8 @@ rl_step_t rl_policy_precondition(rl_request_t *r)
         cache_look_t *cl = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cl));
         *cl = (cache_look_t){.r = r};
         if (klen)
-            rl_shared_cache_get(sh, key, klen, r->path.base, r->path.len, rl_resp_now_ms(r), on_cached, cl);
+            rl_shared_cache_get(sh, key, klen, r->path.base, r->path.len, rl_request_now_ms(r), on_cached,
+                                cl);
         cl->late = !cl->done;
         if (cl->done && cl->hit) return cl->result;
     }

@@ -76,8 +76,7 @@ rl_step_t rl_policy_quota(rl_request_t *r)
 {
     const rl_limit_cfg_t *q = &r->route->quota;
     if (q->rate.count == 0 || r->w->shared == NULL) return RL_STEP_NEXT;
-    const struct timeval *tv = &r->req->processed_at.at;
-    uint64_t now_ms = (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+    uint64_t now_ms = rl_request_now_ms(r);
     quota_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
     memset(st, 0, sizeof(*st));
     st->r = r;

@@ -78,12 +78,6 @@ void rl_ratelimit_format(const rl_gcra_result_t *res, const rl_limit_cfg_t *limi
 
 /* ---- the step ---- */
 
-static uint64_t request_ms(const rl_request_t *r)
-{
-    const struct timeval *tv = &r->req->processed_at.at;
-    return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
-}
-
 /* Appends s (n bytes) to key within KEY_MAX - 1 bytes. */
 static size_t key_put(char *key, size_t len, const char *s, size_t n)
 {
@@ -207,7 +201,7 @@ rl_step_t rl_policy_ratelimit(rl_request_t *r)
     r->ratelimit_seen = true;
     if (!limited(r)) return RL_STEP_NEXT;
     rl_limit_call_t *c = h2o_mem_alloc_pool(&r->req->pool, sizeof(*c));
-    *c = (rl_limit_call_t){.r = r, .now_ms = request_ms(r), .in_call = true};
+    *c = (rl_limit_call_t){.r = r, .now_ms = rl_request_now_ms(r), .in_call = true};
     check_buckets(r, c->now_ms, true, on_limits, c);
     c->in_call = false;
     if (!c->done) return RL_STEP_ASYNC;
@@ -238,7 +232,7 @@ bool rl_ratelimit_before_error(rl_request_t *r, rl_errcode_t code, const char *d
     h2o_mem_pool_t *pool = &r->req->pool;
     rl_early_error_t *e = h2o_mem_alloc_pool(pool, sizeof(*e));
     *e = (rl_early_error_t){
-        .r = r, .now_ms = request_ms(r), .code = code, .msg = h2o_strdup(pool, msg, SIZE_MAX).base};
+        .r = r, .now_ms = rl_request_now_ms(r), .code = code, .msg = h2o_strdup(pool, msg, SIZE_MAX).base};
     if (details_json != NULL) e->details = h2o_strdup(pool, details_json, SIZE_MAX).base;
     check_buckets(r, e->now_ms, false, on_peek, e);
     return true;

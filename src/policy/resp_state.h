@@ -39,9 +39,6 @@ typedef struct rl_resp_state {
 /* r's state, created (zeroed) in the request pool on first use. */
 rl_resp_state_t *rl_resp_state(rl_request_t *r);
 
-/* The request's time, ms since the epoch (when h2o read it). */
-uint64_t rl_resp_now_ms(const rl_request_t *r);
-
 /* Adds Deprecation, Sunset and Link (rel="deprecation") for r's route when
  * it has a `deprecation` (deprecation.c). */
 void rl_deprecation_add_headers(rl_request_t *r);

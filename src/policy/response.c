@@ -35,12 +35,6 @@ rl_resp_state_t *rl_resp_state(rl_request_t *r)
     return r->resp;
 }
 
-uint64_t rl_resp_now_ms(const rl_request_t *r)
-{
-    const struct timeval *tv = &r->req->processed_at.at;
-    return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
-}
-
 const h2o_header_t *rl_resp_header(const rl_request_t *r, const char *name, size_t len)
 {
     ssize_t i = h2o_find_header_by_str(&r->req->res.headers, name, len, -1);
@@ -144,7 +138,7 @@ static bool may_store(rl_request_t *r, rl_resp_state_t *s)
 static void invalidate(rl_request_t *r)
 {
     rl_shared_t *sh = r->w->shared;
-    uint64_t now = rl_resp_now_ms(r);
+    uint64_t now = rl_request_now_ms(r);
     rl_shared_cache_invalidate(sh, r->path.base, r->path.len, now, NULL, NULL);
     size_t p = rl_cachekey_parent(r->path.base, r->path.len);
     if (p) rl_shared_cache_invalidate(sh, r->path.base, p, now, NULL, NULL);
@@ -215,7 +209,7 @@ static void store(rl_request_t *r, rl_resp_state_t *s, h2o_iovec_t body, h2o_iov
         hdrs[n++] = (rl_centry_hdr_t){h->name->base, h->name->len, h->value.base, h->value.len};
     }
     rl_centry_t e = {.status = req->res.status,
-                     .stored_ms = rl_resp_now_ms(r),
+                     .stored_ms = rl_request_now_ms(r),
                      .etag = etag.base,
                      .etag_len = etag.len,
                      .headers = hdrs,
@@ -228,7 +222,7 @@ static void store(rl_request_t *r, rl_resp_state_t *s, h2o_iovec_t body, h2o_iov
     rl_centry_encode(&e, buf);
     rl_shared_cache_configure(r->w->shared, r->snap->cfg->cache_max_memory);
     rl_shared_cache_set(r->w->shared, s->key, s->key_len, r->path.base, r->path.len, buf, size,
-                        s->store_ttl_ms, s->token, rl_resp_now_ms(r), NULL, NULL);
+                        s->store_ttl_ms, s->token, rl_request_now_ms(r), NULL, NULL);
     free(buf);
 }
 
