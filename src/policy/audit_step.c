@@ -36,8 +36,8 @@
 
 /* A record's strings are gathered as pieces (borrowed from the request,
  * the config and local buffers), then copied into one block that the row
- * owns (rl_store_audit_row_pack): one malloc per record, freed by the
- * control thread in one free. */
+ * owns (row->block): one malloc per record, freed by the control thread
+ * in one free. */
 typedef struct piece {
     const char *s; /* NULL: the field is NULL */
     size_t n;
@@ -70,6 +70,30 @@ static void body_hash(rl_request_t *r, char hex[2 * RL_SHA256_LEN + 1])
     uint8_t md[RL_SHA256_LEN];
     rl_sha256(r->req->entity.base, r->req->entity.len, md);
     hex[rl_hex_encode(md, sizeof(md), hex)] = '\0';
+}
+
+/* Copies the n pieces into one block owned by row (*dst[i] points at the
+ * copy of src[i]; NULL pieces stay NULL), then row->action, "METHOD route". */
+static void pack(rl_store_audit_row_t *row, char **const *dst, const piece_t *src, size_t n, piece_t method,
+                 const char *route)
+{
+    size_t route_len = strlen(route), total = method.n + 1 + route_len + 1;
+    for (size_t i = 0; i < n; i++)
+        total += src[i].s ? src[i].n + 1 : 0;
+    char *o = malloc(total);
+    if (o == NULL) abort(); /* a record may not be dropped */
+    row->block = o;
+    for (size_t i = 0; i < n; i++) {
+        if (src[i].s == NULL) continue;
+        *dst[i] = o;
+        memcpy(o, src[i].s, src[i].n);
+        o[src[i].n] = '\0';
+        o += src[i].n + 1;
+    }
+    row->action = o;
+    memcpy(o, method.s, method.n);
+    o[method.n] = ' ';
+    memcpy(o + method.n + 1, route, route_len + 1);
 }
 
 /* Builds r's record and queues it into the slot r holds. */
@@ -111,23 +135,7 @@ static void record(rl_request_t *r, rl_audit_writer_t *w, const char *route)
                         : piece(NULL, 0),
                      req->entity.base ? piece_s(body) : piece(NULL, 0)};
     _Static_assert(sizeof(dst) / sizeof(dst[0]) == sizeof(src) / sizeof(src[0]), "one piece per field");
-    size_t n = sizeof(src) / sizeof(src[0]), total = method.n + 1 + strlen(route) + 1; /* action */
-    for (size_t i = 0; i < n; i++)
-        total += src[i].s ? src[i].n + 1 : 0;
-    char *o = malloc(total);
-    if (o == NULL) abort(); /* a record may not be dropped */
-    row.block = o;
-    for (size_t i = 0; i < n; i++) {
-        if (src[i].s == NULL) continue;
-        *dst[i] = o;
-        memcpy(o, src[i].s, src[i].n);
-        o[src[i].n] = '\0';
-        o += src[i].n + 1;
-    }
-    row.action = o; /* "POST items" */
-    memcpy(o, method.s, method.n);
-    o[method.n] = ' ';
-    memcpy(o + method.n + 1, route, strlen(route) + 1);
+    pack(&row, dst, src, sizeof(src) / sizeof(src[0]), method, route);
     row.ts_ms = (int64_t)rl_request_now_ms(r);
     row.status = req->res.status;
     row.duration_us = (int64_t)((uv_hrtime() - r->start_ns) / 1000);
