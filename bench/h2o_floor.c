@@ -1,6 +1,7 @@
-/* h2o_floor.c — the benchmark's floor: the smallest h2o + libuv server
- * relais could be, answering every request with a fixed body on N threads
- * that share one listening socket, as relais' workers do. No routing, no
+/* h2o_floor.c — the benchmark's floor: the smallest h2o server relais
+ * could be, on the same event loop as relais' HTTP sockets (h2o's own),
+ * answering every request with a fixed body on N threads, each with its own
+ * SO_REUSEPORT listening socket, as relais' workers have. No routing, no
  * policies, no logs, no metrics. `relais cache hit / h2o floor` shows what
  * relais' own work costs; `h2o floor / nginx return 200` what the HTTP
  * library and the event loop cost against nginx's.
@@ -8,13 +9,14 @@
  * Usage: h2o_floor PORT THREADS BODY_FILE */
 #include <h2o.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
 static h2o_globalconf_t gconf;
-static int listen_fd;
 static char *body;
 static size_t body_len;
 
@@ -29,38 +31,41 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-static void on_close(uv_handle_t *h)
+static void on_accept(h2o_socket_t *lis, const char *err)
 {
-    free(h);
+    h2o_socket_t *sock;
+    if (err != NULL) return;
+    for (int i = 0; i < 16 && (sock = h2o_evloop_socket_accept(lis)) != NULL; i++)
+        h2o_accept(lis->data, sock);
 }
 
-static void on_accept(uv_stream_t *lis, int status)
+static int listen_on(int p)
 {
-    if (status != 0) return;
-    uv_tcp_t *conn = malloc(sizeof(*conn));
-    if (conn == NULL) return;
-    uv_tcp_init(lis->loop, conn);
-    if (uv_accept(lis, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, on_close);
-        return;
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)p), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4096) != 0) {
+        perror("listen");
+        exit(1);
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_accept(lis->data, h2o_uv_socket_create((uv_stream_t *)conn, on_close));
+    return fd;
 }
 
 static void *run(void *arg)
 {
-    (void)arg;
-    uv_loop_t loop;
+    int fd = (int)(intptr_t)arg;
+    h2o_evloop_t *loop = h2o_evloop_create();
     h2o_context_t ctx;
-    uv_tcp_t lis;
-    uv_loop_init(&loop);
-    h2o_context_init(&ctx, &loop, &gconf);
+    h2o_context_init(&ctx, loop, &gconf);
     h2o_accept_ctx_t actx = {.ctx = &ctx, .hosts = gconf.hosts};
-    uv_tcp_init(&loop, &lis);
-    lis.data = &actx;
-    if (uv_tcp_open(&lis, listen_fd) != 0 || uv_listen((uv_stream_t *)&lis, 4096, on_accept) != 0) abort();
-    uv_run(&loop, UV_RUN_DEFAULT);
+    h2o_socket_t *lis = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    lis->data = &actx;
+    h2o_socket_read_start(lis, on_accept);
+    while (h2o_evloop_run(loop, INT32_MAX) == 0)
+        ;
     return NULL;
 }
 
@@ -85,24 +90,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: h2o_floor PORT THREADS BODY_FILE\n");
         return 2;
     }
-    int port = atoi(argv[1]), threads = atoi(argv[2]), one = 1;
+    int threads = atoi(argv[2]);
+    int port = atoi(argv[1]);
     body = slurp(argv[3], &body_len);
     h2o_config_init(&gconf);
     h2o_hostconf_t *host = h2o_config_register_host(&gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_create_handler(pc, sizeof(h2o_handler_t))->on_req = on_req;
-    struct sockaddr_in a = {
-        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (listen_fd < 0 || setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(listen_fd, 4096) != 0) {
-        perror("listen");
-        return 1;
-    }
     pthread_t t[64];
     if (threads < 1 || threads > 64) threads = 1;
+    int fds[64];
     for (int i = 0; i < threads; i++)
-        pthread_create(&t[i], NULL, run, NULL);
+        fds[i] = listen_on(port); /* all bound before any thread runs */
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, run, (void *)(intptr_t)fds[i]);
     pthread_join(t[0], NULL);
     return 0;
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libh2o-dev libuv1-dev libcurl4-openssl-dev libssl-dev libsodium-dev
+  libh2o-evloop-dev libuv1-dev libcurl4-openssl-dev libssl-dev libsodium-dev
   libjansson-dev libyaml-dev libcmocka-dev libsqlite3-dev libjwt-dev libcjose-dev
   # tests and benchmarks
   python3 python3-pytest python3-requests curl nghttp2-client openssl

@@ -6,6 +6,8 @@
 #include "upstream/health.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -33,7 +35,8 @@ static int split_hostport(const char *addr, char *host, size_t hcap, char *port,
 }
 
 /* A listening socket on `addr` with SO_REUSEPORT, so that every worker can
- * bind its own. Returns the fd, or -1 with a logged reason. */
+ * bind its own, and TCP_NODELAY, which what it accepts inherits. Returns
+ * the fd, or -1 with a logged reason. */
 static int bind_listener(const char *addr)
 {
     char host[256], port[16];
@@ -47,7 +50,7 @@ static int bind_listener(const char *addr)
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
         rl_log_error("cannot listen on %s: %s", addr, strerror(errno));
         if (fd >= 0) close(fd);
         fd = -1;

@@ -1,35 +1,35 @@
-/* worker.c — one worker thread: its uv loop, h2o context, listeners and
- * outbound client, and how it drains on shutdown. See worker.h. */
+/* worker.c — one worker thread: its two loops, h2o context, listeners and
+ * outbound client, and how it drains on shutdown. See worker.h.
+ *
+ * Why two loops: h2o's HTTP/1 stops and restarts reading around every
+ * request. On libuv that costs two epoll_ctl calls per request (libuv
+ * forgets the registration and re-adds it: EEXIST, then MOD); h2o's own
+ * event loop keeps it. So the HTTP sockets live on h2o's loop, and the uv
+ * loop, which everything else uses, is embedded in it the way libuv
+ * documents: its epoll fd is watched by h2o's loop, and uv_run(NOWAIT) runs
+ * after every h2o poll, which also applies the watchers that h2o callbacks
+ * started. */
 #include "http/worker.h"
 
 #include <stdlib.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "admin/admin.h"
 #include "http/errfilter.h"
 #include "http/handler.h"
 
 #define DRAIN_LINGER_MS 50
+#define ACCEPTS_PER_WAKE 16
 
-static void on_conn_closed(uv_handle_t *h)
+static void on_accept(h2o_socket_t *lis, const char *err)
 {
-    free(h);
-}
-
-static void on_accept(uv_stream_t *lis, int status)
-{
-    if (status != 0) return;
-    h2o_accept_ctx_t *actx = lis->data;
-    uv_tcp_t *conn = malloc(sizeof(*conn));
-    if (conn == NULL) return;
-    uv_tcp_init(lis->loop, conn);
-    if (uv_accept(lis, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, on_conn_closed);
-        return;
+    if (err != NULL) return;
+    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(lis);
+        if (sock == NULL) return;
+        h2o_accept(lis->data, sock);
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, on_conn_closed);
-    h2o_accept(actx, sock);
 }
 
 void rl_worker_refresh_snapshot(rl_worker_t *w)
@@ -46,7 +46,8 @@ void rl_worker_refresh_snapshot(rl_worker_t *w)
 
 static void on_linger_done(uv_timer_t *t)
 {
-    uv_stop(t->loop);
+    rl_worker_t *w = t->data;
+    w->done = 1;
 }
 
 static void maybe_finish(rl_worker_t *w)
@@ -55,6 +56,7 @@ static void maybe_finish(rl_worker_t *w)
     /* a short linger lets the last responses (HTTP/2 frames) reach the wire */
     w->lingering = 1;
     uv_timer_init(&w->loop, &w->linger);
+    w->linger.data = w;
     uv_timer_start(&w->linger, on_linger_done, DRAIN_LINGER_MS, 0);
 }
 
@@ -67,8 +69,8 @@ void rl_worker_request_done(rl_worker_t *w)
 static void begin_stop(rl_worker_t *w)
 {
     w->stopping = 1;
-    uv_close((uv_handle_t *)&w->lis_public, NULL);
-    uv_close((uv_handle_t *)&w->lis_admin, NULL);
+    h2o_socket_close(w->lis_public);
+    h2o_socket_close(w->lis_admin);
     h2o_context_request_shutdown(&w->ctx);
     maybe_finish(w);
 }
@@ -110,11 +112,45 @@ static h2o_hostconf_t *add_host(rl_worker_t *w, const char *name, int admin)
     return host;
 }
 
-static int open_listener(rl_worker_t *w, uv_tcp_t *lis, int fd, h2o_accept_ctx_t *actx)
+/* The listener `fd` (bound by server.c, TCP_NODELAY inherited by what it
+ * accepts) on h2o's loop; the socket owns the fd. */
+static h2o_socket_t *open_listener(rl_worker_t *w, int fd, h2o_accept_ctx_t *actx)
 {
-    if (uv_tcp_init(&w->loop, lis) != 0 || uv_tcp_open(lis, fd) != 0) return -1;
+    h2o_socket_t *lis = h2o_evloop_socket_create(w->ev, fd, H2O_SOCKET_FLAG_DONT_READ);
     lis->data = actx;
-    return uv_listen((uv_stream_t *)lis, 4096, on_accept) == 0 ? 0 : -1;
+    h2o_socket_read_start(lis, on_accept);
+    return lis;
+}
+
+/* Readiness of the uv loop's epoll fd only ends h2o's poll; the uv loop runs
+ * after every poll anyway (run_loops). */
+static void on_uv_ready(h2o_socket_t *sock, const char *err)
+{
+    (void)sock, (void)err;
+}
+
+/* Whether h2o has callbacks queued that its next run calls before anything
+ * else: a write that uv-side code (a proxied response) completed at once.
+ * h2o's poll does not look at them, so it must not block. The fields are
+ * declared in h2o/socket/evloop.h. */
+static bool h2o_has_pending(const h2o_evloop_t *ev)
+{
+    return ev->_pending_as_client != NULL || ev->_pending_as_server != NULL;
+}
+
+/* The worker thread's loop: h2o's poll waits for HTTP sockets, the uv
+ * loop's fd and whichever timer is due first; the uv loop then runs without
+ * waiting. Ends when the drain's linger timer sets w->done. */
+static void run_loops(rl_worker_t *w)
+{
+    while (!w->done) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        if (w->done) break;
+        int timeout = uv_backend_timeout(&w->loop);
+        if (timeout < 0) timeout = INT32_MAX;
+        if (h2o_has_pending(w->ev)) timeout = 0;
+        if (h2o_evloop_run(w->ev, timeout) != 0) break;
+    }
 }
 
 static int worker_init(rl_worker_t *w)
@@ -133,13 +169,17 @@ static int worker_init(rl_worker_t *w)
     w->gconf.http2.idle_timeout = cfg->request_timeout_ms;
     w->hosts_public[0] = add_host(w, "public", 0);
     w->hosts_admin[0] = add_host(w, "admin", 1);
-    h2o_context_init(&w->ctx, &w->loop, &w->gconf);
+    w->ev = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->ev, &w->gconf);
     w->accept_public =
         (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_public, .ssl_ctx = w->server->ssl_ctx};
     w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_admin};
-    if (open_listener(w, &w->lis_public, w->fd_public, &w->accept_public) != 0 ||
-        open_listener(w, &w->lis_admin, w->fd_admin, &w->accept_admin) != 0)
-        return -1;
+    w->lis_public = open_listener(w, w->fd_public, &w->accept_public);
+    w->lis_admin = open_listener(w, w->fd_admin, &w->accept_admin);
+    int uv_fd = dup(uv_backend_fd(&w->loop));
+    if (uv_fd < 0) return -1;
+    w->uv_fd = h2o_evloop_socket_create(w->ev, uv_fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(w->uv_fd, on_uv_ready);
     uv_async_init(&w->loop, &w->wake, on_wake);
     w->wake.data = w;
     uv_prepare_init(&w->loop, &w->flush);
@@ -154,7 +194,7 @@ static int worker_init(rl_worker_t *w)
 static void worker_main(void *arg)
 {
     rl_worker_t *w = arg;
-    uv_run(&w->loop, UV_RUN_DEFAULT);
+    run_loops(w);
     rl_accesslog_flush(&w->alog);
     atomic_fetch_sub(&w->server->workers_running, 1);
     uv_async_send(&w->server->jobs_async);

@@ -1,12 +1,13 @@
 /* worker.h — the server and its worker threads, as the http module sees
- * them. One worker = one thread, one uv loop, one h2o context, its own
- * SO_REUSEPORT listener sockets and its own outbound client; no request ever
- * crosses threads. The control thread (server.c) owns reloads, signals and
- * shutdown and talks to workers through uv_async wake-ups. */
+ * them. One worker = one thread, one h2o context on h2o's own event loop
+ * (the HTTP sockets), one uv loop embedded in it (timers, wake-ups, the
+ * outbound client, thread-pool jobs), its own SO_REUSEPORT listener sockets
+ * and its own outbound client; no request ever crosses threads. The control
+ * thread (server.c) owns reloads, signals and shutdown and talks to workers
+ * through uv_async wake-ups. */
 #ifndef RL_HTTP_WORKER_H
 #define RL_HTTP_WORKER_H
 
-#define H2O_USE_LIBUV 1
 #include <h2o.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,12 +39,15 @@ struct rl_worker {
     rl_server_t *server;
     int id;
     uv_thread_t thread;
-    uv_loop_t loop;
+    uv_loop_t loop;      /* everything but the HTTP sockets */
+    h2o_evloop_t *ev;    /* the HTTP sockets; runs the uv loop between its polls */
+    h2o_socket_t *uv_fd; /* the uv loop's epoll fd (a dup), watched by `ev` */
+    int done;            /* the thread's loops end */
     h2o_globalconf_t gconf;
     h2o_hostconf_t *hosts_public[2], *hosts_admin[2];
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_public, accept_admin;
-    uv_tcp_t lis_public, lis_admin;
+    h2o_socket_t *lis_public, *lis_admin; /* own fd_public and fd_admin */
     int fd_public, fd_admin;
     uv_async_t wake;
     uv_prepare_t flush;
