@@ -351,6 +351,7 @@ out:
 static void sq_close(rl_store_t *s)
 {
     sqlite_store_t *q = S(s);
+    rl_sq_audit_close(q);
     sqlite3_close(q->db);
     pthread_mutex_destroy(&q->mu);
     free(q);

@@ -114,7 +114,8 @@ static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r)
     rl_sq_bind_str_static(st, b + 18, r->hash);
 }
 
-/* Prepares an INSERT of `k` rows (1 ≤ k ≤ ROWS_PER_INSERT). */
+/* Prepares an INSERT of `k` rows (1 ≤ k ≤ ROWS_PER_INSERT) into *st, unless
+ * it is already there. */
 static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
 {
     static const char head[] =
@@ -124,6 +125,7 @@ static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
     static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     char sql[sizeof(head) + ROWS_PER_INSERT * sizeof(tuple)];
     size_t len = sizeof(head) - 1;
+    if (*st) return 0;
     memcpy(sql, head, len);
     for (int i = 0; i < k; i++) {
         if (i) sql[len++] = ',';
@@ -134,35 +136,36 @@ static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
     return rl_sq_prepare(db, sql, st, err);
 }
 
-/* Inserts rows[0..k) with `st` (prepared for k rows); sets their seq. */
+/* Inserts rows[0..k) with `st` (prepared for k rows); sets their seq. The
+ * statement is reset either way; its bindings point into the rows until the
+ * next use rebinds them all. */
 static int insert_rows(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *rows, int k, rl_err_t *err)
 {
     for (int i = 0; i < k; i++)
         bind_row(st, i, &rows[i]);
-    if (sqlite3_step(st) != SQLITE_DONE) return rl_sq_error(db, err, "append audit");
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_DONE ? 0 : rl_sq_error(db, err, "append audit");
+    sqlite3_reset(st);
+    if (rc != 0) return rc;
     int64_t last = sqlite3_last_insert_rowid(db); /* AUTOINCREMENT: the k rows got consecutive seqs */
     for (int i = 0; i < k; i++)
         rows[i].seq = last - (k - 1 - i);
-    sqlite3_reset(st);
     return 0;
 }
 
 int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_err_t *err)
 {
     sqlite_store_t *q = (sqlite_store_t *)s;
-    sqlite3_stmt *many = NULL, *one = NULL;
     int rc;
     size_t i = 0;
     pthread_mutex_lock(&q->mu);
     if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
-    if (n >= ROWS_PER_INSERT && (rc = prepare_insert(q->db, ROWS_PER_INSERT, &many, err)) == 0)
+    if (n >= ROWS_PER_INSERT && (rc = prepare_insert(q->db, ROWS_PER_INSERT, &q->audit_many, err)) == 0)
         for (; rc == 0 && n - i >= ROWS_PER_INSERT; i += ROWS_PER_INSERT)
-            rc = insert_rows(q->db, many, rows + i, ROWS_PER_INSERT, err);
-    if (rc == 0 && i < n && (rc = prepare_insert(q->db, 1, &one, err)) == 0)
+            rc = insert_rows(q->db, q->audit_many, rows + i, ROWS_PER_INSERT, err);
+    if (rc == 0 && i < n && (rc = prepare_insert(q->db, 1, &q->audit_one, err)) == 0)
         for (; rc == 0 && i < n; i++)
-            rc = insert_rows(q->db, one, rows + i, 1, err);
-    sqlite3_finalize(many);
-    sqlite3_finalize(one);
+            rc = insert_rows(q->db, q->audit_one, rows + i, 1, err);
     if (rc == 0)
         rc = rl_sq_exec(q->db, "COMMIT", err);
     else
@@ -170,6 +173,13 @@ int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_e
 out:
     pthread_mutex_unlock(&q->mu);
     return rc;
+}
+
+void rl_sq_audit_close(sqlite_store_t *q)
+{
+    sqlite3_finalize(q->audit_many);
+    sqlite3_finalize(q->audit_one);
+    q->audit_many = q->audit_one = NULL;
 }
 
 int rl_sq_audit_query(rl_store_t *s, const rl_store_audit_filter_t *f, int64_t after_seq, size_t limit,

@@ -12,6 +12,10 @@ typedef struct sqlite_store {
     rl_store_t base;
     sqlite3 *db;
     pthread_mutex_t mu; /* one connection, one user at a time */
+    /* The audit INSERTs of 16 rows and of 1 row, prepared at the first
+     * append and kept until close (parsing them cost as much per batch as a
+     * few rows). Always reset after a step. */
+    sqlite3_stmt *audit_many, *audit_one;
 } sqlite_store_t;
 
 /* RL_EINTERNAL with "store: what: sqlite's message". */
@@ -37,5 +41,7 @@ int rl_sq_audit_query(rl_store_t *s, const rl_store_audit_filter_t *f, int64_t a
 int rl_sq_audit_checkpoint(rl_store_t *s, int64_t *seq, char *hash, rl_err_t *err);
 int rl_sq_audit_anonymize(rl_store_t *s, int64_t before_ms, rl_err_t *err);
 int rl_sq_audit_expire(rl_store_t *s, int64_t before_ms, rl_err_t *err);
+/* Finalizes the audit statements kept by the handle (before sqlite3_close). */
+void rl_sq_audit_close(sqlite_store_t *q);
 
 #endif

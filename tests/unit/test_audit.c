@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -433,6 +434,58 @@ static void test_append_batch_mixed(void **state)
     assert_int_equal(v.rows, ROWS + N);
 }
 
+/* The INSERT statements are kept across batches: one that failed (a NULL
+ * in a NOT NULL column, in a 16-row and in a 1-row statement) leaves nothing
+ * behind and the next batches use them again; closing finalizes them, so the
+ * connection really closes (SQLite then removes the WAL file). */
+static void test_append_refused_then_kept(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    enum { N = 17 };
+    rl_store_audit_row_t rows[N];
+    char chain[65], wal[200];
+    size_t n = 0;
+    assert_int_equal(rl_store_audit_tail(s, chain, &err), 0);
+    for (int bad = 0; bad < 2; bad++) { /* row 0 breaks the 16-row INSERT, row 16 the 1-row one */
+        char c[65];
+        memcpy(c, chain, sizeof(c));
+        for (int i = 0; i < N; i++) {
+            fill(&rows[i], 100 + i);
+            rl_audit_chain(&rows[i], c);
+        }
+        rl_store_audit_row_t *r = &rows[bad ? N - 1 : 0];
+        free(r->request_id);
+        r->request_id = NULL;
+        assert_int_not_equal(rl_store_audit_append(s, rows, N, &err), 0);
+        for (int i = 0; i < N; i++)
+            rl_store_audit_row_clear(&rows[i]);
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            fill(&rows[i], 200 + round * N + i);
+            rl_audit_chain(&rows[i], chain);
+        }
+        assert_int_equal(rl_store_audit_append(s, rows, N, &err), 0);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(rows[i].seq, ROWS + 1 + round * N + i);
+            rl_store_audit_row_clear(&rows[i]);
+        }
+    }
+    rl_store_audit_row_t *got = NULL;
+    assert_int_equal(rl_store_audit_query(s, &(rl_store_audit_filter_t){0}, 0, 1000, &got, &n, &err), 0);
+    assert_int_equal(n, ROWS + 2 * N);
+    assert_string_equal(got[ROWS].request_id, "req-200");
+    rl_store_audit_rows_free(got, n);
+    assert_int_equal(verify(s).problem, RL_AUDIT_FINE);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    assert_int_equal(access(wal, F_OK), 0);
+    rl_store_close(s);
+    assert_int_not_equal(access(wal, F_OK), 0);
+    assert_int_equal(rl_store_open(url, &s, &err), 0); /* for teardown */
+    *state = s;
+}
+
 static void prefix_is(const char *ip, const char *want)
 {
     char out[RL_AUDIT_PREFIX_MAX];
@@ -534,6 +587,7 @@ int main(void)
         T(test_writer_full_queue_loses_nothing),
         T(test_writer_wakes_parked_after_store),
         T(test_append_batch_mixed),
+        T(test_append_refused_then_kept),
         cmocka_unit_test(test_ip_prefix),
         cmocka_unit_test(test_row_hash_pinned),
         cmocka_unit_test(test_ip_digest_keys),
