@@ -46,5 +46,46 @@ const rl_store_migration_t rl_store_migrations_sqlite[] = {
      " seq INTEGER NOT NULL,"
      " hash TEXT NOT NULL,"
      " at INTEGER NOT NULL);"},
+    /* AUTOINCREMENT updated sqlite_sequence once per INSERT statement; the
+     * store now numbers rows itself (sqlite_audit.c), keeping the highest
+     * seq ever used in audit_seq, one write per batch. Seqs are kept. */
+    {3, "audit_log without AUTOINCREMENT",
+     "CREATE TABLE audit_seq ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " last INTEGER NOT NULL);"
+     "INSERT INTO audit_seq (id, last) SELECT 1, max("
+     " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'), 0),"
+     " COALESCE((SELECT max(seq) FROM audit_log), 0),"
+     " COALESCE((SELECT max(seq) FROM audit_checkpoint), 0));"
+     "CREATE TABLE audit_log_v3 ("
+     " seq INTEGER PRIMARY KEY,"
+     " ts INTEGER NOT NULL,"
+     " request_id TEXT NOT NULL,"
+     " consumer TEXT,"
+     " route TEXT,"
+     " action TEXT NOT NULL,"
+     " resource_type TEXT,"
+     " resource_id TEXT,"
+     " method TEXT NOT NULL,"
+     " path TEXT NOT NULL,"
+     " status INTEGER NOT NULL,"
+     " client_ip TEXT NOT NULL,"
+     " ip_prefix TEXT NOT NULL,"
+     " ip_digest TEXT NOT NULL,"
+     " user_agent TEXT,"
+     " body_sha256 TEXT,"
+     " duration_us INTEGER NOT NULL,"
+     " prev_hash TEXT NOT NULL,"
+     " hash TEXT NOT NULL);"
+     "INSERT INTO audit_log_v3 (seq, ts, request_id, consumer, route, action, resource_type, resource_id,"
+     " method, path, status, client_ip, ip_prefix, ip_digest, user_agent, body_sha256, duration_us,"
+     " prev_hash, hash)"
+     " SELECT seq, ts, request_id, consumer, route, action, resource_type, resource_id, method, path,"
+     " status, client_ip, ip_prefix, ip_digest, user_agent, body_sha256, duration_us, prev_hash, hash"
+     " FROM audit_log ORDER BY seq;"
+     "DROP TABLE audit_log;"
+     "ALTER TABLE audit_log_v3 RENAME TO audit_log;"
+     "CREATE INDEX audit_log_ts ON audit_log(ts);"
+     "CREATE INDEX audit_log_consumer ON audit_log(consumer, seq);"},
     {0, NULL, NULL},
 };

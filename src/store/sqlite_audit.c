@@ -1,7 +1,10 @@
 /* sqlite_audit.c — the audit-trail half of the SQLite backend (see
  * store.h and ingress/audit.h for the hash chain). Rows are appended in one
- * transaction per batch; retention deletes a prefix of the chain and keeps
- * the last deleted row's hash as the checkpoint the next row chains to. */
+ * transaction per batch and numbered by the store: seq continues above
+ * every seq ever used (audit_seq keeps the highest), so that a number is
+ * never given twice, not even after retention deleted every row. Retention
+ * deletes a prefix of the chain and keeps the last deleted row's hash as the
+ * checkpoint the next row chains to. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,28 +93,34 @@ out:
     return rc;
 }
 
-#define N_BIND 18
+#define N_BIND 19
 #define ROWS_PER_INSERT 16 /* rows bound into one INSERT: fewer statement runs per batch */
 
-/* Binds row r as the k-th row (0-based) of a multi-row INSERT. The strings
- * are bound without a copy: the rows outlive the statement's step. */
-static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r)
+/* Binds row r as the k-th row (0-based) of a multi-row INSERT, numbered
+ * `seq`, or when seq is 0 one above the row before it (SQLite's own choice
+ * for a NULL rowid: the largest + 1; an explicit one costs a lookup). The
+ * strings are bound without a copy: the rows outlive the statement's step. */
+static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r, int64_t seq)
 {
     const char *strs[] = {r->request_id,    r->consumer,    r->route,  r->action,
                           r->resource_type, r->resource_id, r->method, r->path};
     int b = k * N_BIND;
-    sqlite3_bind_int64(st, b + 1, r->ts_ms);
+    if (seq)
+        sqlite3_bind_int64(st, b + 1, seq);
+    else
+        sqlite3_bind_null(st, b + 1);
+    sqlite3_bind_int64(st, b + 2, r->ts_ms);
     for (int i = 0; i < 8; i++)
-        rl_sq_bind_str_static(st, b + 2 + i, strs[i]);
-    sqlite3_bind_int(st, b + 10, r->status);
-    rl_sq_bind_str_static(st, b + 11, r->client_ip);
-    rl_sq_bind_str_static(st, b + 12, r->ip_prefix);
-    rl_sq_bind_str_static(st, b + 13, r->ip_digest);
-    rl_sq_bind_str_static(st, b + 14, r->user_agent);
-    rl_sq_bind_str_static(st, b + 15, r->body_sha256);
-    sqlite3_bind_int64(st, b + 16, r->duration_us);
-    rl_sq_bind_str_static(st, b + 17, r->prev_hash);
-    rl_sq_bind_str_static(st, b + 18, r->hash);
+        rl_sq_bind_str_static(st, b + 3 + i, strs[i]);
+    sqlite3_bind_int(st, b + 11, r->status);
+    rl_sq_bind_str_static(st, b + 12, r->client_ip);
+    rl_sq_bind_str_static(st, b + 13, r->ip_prefix);
+    rl_sq_bind_str_static(st, b + 14, r->ip_digest);
+    rl_sq_bind_str_static(st, b + 15, r->user_agent);
+    rl_sq_bind_str_static(st, b + 16, r->body_sha256);
+    sqlite3_bind_int64(st, b + 17, r->duration_us);
+    rl_sq_bind_str_static(st, b + 18, r->prev_hash);
+    rl_sq_bind_str_static(st, b + 19, r->hash);
 }
 
 /* Prepares an INSERT of `k` rows (1 ≤ k ≤ ROWS_PER_INSERT) into *st, unless
@@ -119,10 +128,10 @@ static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r)
 static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
 {
     static const char head[] =
-        "INSERT INTO audit_log (ts, request_id, consumer, route, action, resource_type, "
+        "INSERT INTO audit_log (seq, ts, request_id, consumer, route, action, resource_type, "
         "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
         "body_sha256, duration_us, prev_hash, hash) VALUES ";
-    static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     char sql[sizeof(head) + ROWS_PER_INSERT * sizeof(tuple)];
     size_t len = sizeof(head) - 1;
     if (*st) return 0;
@@ -136,38 +145,79 @@ static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
     return rl_sq_prepare(db, sql, st, err);
 }
 
-/* Inserts rows[0..k) with `st` (prepared for k rows); sets their seq. The
- * statement is reset either way; its bindings point into the rows until the
- * next use rebinds them all. */
-static int insert_rows(sqlite3 *db, sqlite3_stmt *st, rl_store_audit_row_t *rows, int k, rl_err_t *err)
+/* Runs a kept statement that returns nothing (or one integer, into *v when
+ * v is not NULL), and resets it either way. */
+static int run_kept(sqlite3 *db, sqlite3_stmt *st, int64_t *v, rl_err_t *err)
+{
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_DONE || (v && step == SQLITE_ROW) ? 0 : rl_sq_error(db, err, "append audit");
+    if (v) *v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The seq the batch starts at: above every seq ever used (the high-water
+ * mark covers rows deleted from the end, even all of them; the newest row
+ * covers rows written around it by hand), so that a seq is never reused. */
+static int next_seq(sqlite_store_t *q, int64_t *next, rl_err_t *err)
+{
+    int rc = 0;
+    if (q->audit_next == NULL)
+        rc = rl_sq_prepare(q->db,
+                           "SELECT max(COALESCE((SELECT max(seq) FROM audit_log), 0),"
+                           " COALESCE((SELECT max(last) FROM audit_seq), 0),"
+                           " COALESCE((SELECT max(seq) FROM audit_checkpoint), 0))",
+                           &q->audit_next, err);
+    if (rc == 0) rc = run_kept(q->db, q->audit_next, next, err);
+    *next += 1;
+    return rc;
+}
+
+/* Records `last` as the highest seq used. */
+static int set_high_water(sqlite_store_t *q, int64_t last, rl_err_t *err)
+{
+    int rc = 0;
+    if (q->audit_hw == NULL)
+        rc = rl_sq_prepare(q->db, "INSERT OR REPLACE INTO audit_seq (id, last) VALUES (1, ?)", &q->audit_hw,
+                           err);
+    if (rc != 0) return rc;
+    sqlite3_bind_int64(q->audit_hw, 1, last);
+    return run_kept(q->db, q->audit_hw, NULL, err);
+}
+
+/* Inserts rows[0..k), numbered from `seq`, with `st` (prepared for k rows).
+ * Its bindings point into the rows until the next use rebinds them all. */
+static int insert_rows(sqlite3 *db, sqlite3_stmt *st, const rl_store_audit_row_t *rows, int k, int64_t seq,
+                       rl_err_t *err)
 {
     for (int i = 0; i < k; i++)
-        bind_row(st, i, &rows[i]);
-    int step = sqlite3_step(st);
-    int rc = step == SQLITE_DONE ? 0 : rl_sq_error(db, err, "append audit");
-    sqlite3_reset(st);
-    if (rc != 0) return rc;
-    int64_t last = sqlite3_last_insert_rowid(db); /* AUTOINCREMENT: the k rows got consecutive seqs */
-    for (int i = 0; i < k; i++)
-        rows[i].seq = last - (k - 1 - i);
-    return 0;
+        bind_row(st, i, &rows[i], i == 0 ? seq : 0);
+    return run_kept(db, st, NULL, err);
 }
 
 int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_err_t *err)
 {
     sqlite_store_t *q = (sqlite_store_t *)s;
     int rc;
+    int64_t first = 0;
     size_t i = 0;
     pthread_mutex_lock(&q->mu);
     if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
-    if (n >= ROWS_PER_INSERT && (rc = prepare_insert(q->db, ROWS_PER_INSERT, &q->audit_many, err)) == 0)
+    rc = next_seq(q, &first, err);
+    if (rc == 0 && n >= ROWS_PER_INSERT &&
+        (rc = prepare_insert(q->db, ROWS_PER_INSERT, &q->audit_many, err)) == 0)
         for (; rc == 0 && n - i >= ROWS_PER_INSERT; i += ROWS_PER_INSERT)
-            rc = insert_rows(q->db, q->audit_many, rows + i, ROWS_PER_INSERT, err);
+            rc = insert_rows(q->db, q->audit_many, rows + i, ROWS_PER_INSERT, first + (int64_t)i, err);
     if (rc == 0 && i < n && (rc = prepare_insert(q->db, 1, &q->audit_one, err)) == 0)
         for (; rc == 0 && i < n; i++)
-            rc = insert_rows(q->db, q->audit_one, rows + i, 1, err);
+            rc = insert_rows(q->db, q->audit_one, rows + i, 1, first + (int64_t)i, err);
+    if (rc == 0 && n > 0 && sqlite3_last_insert_rowid(q->db) != first + (int64_t)n - 1)
+        rc = rl_err_set(err, RL_EINTERNAL, "store: audit rows not numbered from %lld", (long long)first);
+    if (rc == 0 && n > 0) rc = set_high_water(q, first + (int64_t)n - 1, err);
+    if (rc == 0) rc = rl_sq_exec(q->db, "COMMIT", err);
     if (rc == 0)
-        rc = rl_sq_exec(q->db, "COMMIT", err);
+        for (i = 0; i < n; i++)
+            rows[i].seq = first + (int64_t)i;
     else
         rl_sq_exec(q->db, "ROLLBACK", NULL);
 out:
@@ -179,7 +229,9 @@ void rl_sq_audit_close(sqlite_store_t *q)
 {
     sqlite3_finalize(q->audit_many);
     sqlite3_finalize(q->audit_one);
-    q->audit_many = q->audit_one = NULL;
+    sqlite3_finalize(q->audit_next);
+    sqlite3_finalize(q->audit_hw);
+    q->audit_many = q->audit_one = q->audit_next = q->audit_hw = NULL;
 }
 
 int rl_sq_audit_query(rl_store_t *s, const rl_store_audit_filter_t *f, int64_t after_seq, size_t limit,

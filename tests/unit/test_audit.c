@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "ingress/audit.h"
 #include "ingress/audit_writer.h"
+#include "store/store_int.h"
 
 #define KEY "audit-test-key"
 #define ROWS 6
@@ -486,6 +487,179 @@ static void test_append_refused_then_kept(void **state)
     *state = s;
 }
 
+/* Appends `n` rows (resource ids from `id`) chained from `chain`; their
+ * seqs in *seqs. */
+static void append_rows(rl_store_t *s, char *chain, int n, int id, int64_t *seqs)
+{
+    rl_store_audit_row_t rows[8];
+    rl_err_t err;
+    assert_true(n <= 8);
+    for (int i = 0; i < n; i++) {
+        fill(&rows[i], id + i);
+        rl_audit_chain(&rows[i], chain);
+    }
+    assert_int_equal(rl_store_audit_append(s, rows, (size_t)n, &err), 0);
+    for (int i = 0; i < n; i++) {
+        seqs[i] = rows[i].seq;
+        rl_store_audit_row_clear(&rows[i]);
+    }
+}
+
+/* Retention deleted every row: the next ones continue after the last seq,
+ * from the checkpoint's hash, and verify. */
+static void test_seq_not_reused_after_retention_emptied(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    char chain[65];
+    int64_t seqs[2];
+    assert_int_equal(rl_store_audit_expire(s, 100000, &err), ROWS);
+    assert_int_equal(rl_store_audit_tail(s, chain, &err), 0);
+    append_rows(s, chain, 2, 50, seqs);
+    assert_int_equal(seqs[0], ROWS + 1);
+    assert_int_equal(seqs[1], ROWS + 2);
+    rl_audit_verifier_t v = verify(s);
+    assert_int_equal(v.problem, RL_AUDIT_FINE);
+    assert_int_equal(v.rows, 2);
+}
+
+/* The newest rows deleted by hand while the writer runs: the next row gets
+ * a new seq (not the deleted one's), and verify names it as following
+ * deleted rows. */
+static void test_seq_not_reused_after_tail_deleted(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    char chain[65];
+    int64_t seq;
+    assert_int_equal(rl_store_audit_tail(s, chain, &err), 0); /* the writer's chain: row 6 */
+    sql("DELETE FROM audit_log WHERE seq >= 5");
+    append_rows(s, chain, 1, 50, &seq);
+    assert_int_equal(seq, ROWS + 1);
+    expect(s, RL_AUDIT_DELETED, ROWS + 1);
+}
+
+/* Rows renumbered by hand above the last seq: an append still succeeds
+ * (no seq collides) and numbers above them. */
+static void test_seq_above_rows_renumbered(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    char chain[65];
+    int64_t seq;
+    assert_int_equal(rl_store_audit_tail(s, chain, &err), 0);
+    sql("UPDATE audit_log SET seq = seq + 100 WHERE seq >= 3");
+    append_rows(s, chain, 1, 50, &seq);
+    assert_int_equal(seq, ROWS + 101);
+}
+
+/* A raw INSERT as schema version 2 did it (AUTOINCREMENT numbers the row). */
+static void insert_v2(sqlite3 *db, const rl_store_audit_row_t *r)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO audit_log (ts, request_id, consumer, route, action, resource_type, "
+                           "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
+                           "body_sha256, duration_us, prev_hash, hash) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    const char *strs[] = {r->request_id,  r->consumer,  r->route,      r->action,     r->resource_type,
+                          r->resource_id, r->method,    r->path,       NULL,          r->client_ip,
+                          r->ip_prefix,   r->ip_digest, r->user_agent, r->body_sha256};
+    sqlite3_bind_int64(st, 1, r->ts_ms);
+    for (int i = 0; i < 14; i++)
+        if (i != 8) sqlite3_bind_text(st, 2 + i, strs[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, r->status);
+    sqlite3_bind_int64(st, 16, r->duration_us);
+    sqlite3_bind_text(st, 17, r->prev_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, r->hash, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* A store at schema version 2 with rows (the newest deleted, so that
+ * AUTOINCREMENT's counter is above the largest seq) migrates to 3: the rows
+ * keep their seqs and verify, the indexes are back, and new rows continue
+ * after the counter. */
+static void test_migrate_v2_keeps_rows_and_seq(void **state)
+{
+    rl_store_t *s = *state;
+    rl_err_t err;
+    sqlite3 *db;
+    char chain[65] = RL_AUDIT_GENESIS, q[256];
+    int64_t seqs[2];
+    int from = 0, to = 0;
+    rl_store_close(s);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, what TEXT, "
+                                  "applied_at INTEGER NOT NULL)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 2; i++) {
+        const rl_store_migration_t *m = &rl_store_migrations_sqlite[i];
+        assert_int_equal(m->version, i + 1);
+        snprintf(q, sizeof(q), "INSERT INTO schema_version VALUES (%d, '%s', 0)", m->version, m->what);
+        assert_int_equal(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    }
+    for (int i = 0; i < 5; i++) {
+        rl_store_audit_row_t r;
+        fill(&r, i + 1);
+        rl_audit_chain(&r, chain);
+        insert_v2(db, &r);
+        rl_store_audit_row_clear(&r);
+    }
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM audit_log WHERE seq = 5", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(rl_store_open(url, &s, &err), 0);
+    *state = s;
+    assert_int_equal(rl_store_migrate(s, &from, &to, &err), 0);
+    assert_int_equal(from, 2);
+    assert_int_equal(to, rl_store_schema_latest());
+    rl_audit_verifier_t v = verify(s);
+    assert_int_equal(v.problem, RL_AUDIT_FINE);
+    assert_int_equal(v.rows, 4);
+    assert_int_equal(v.last_seq, 4);
+    rl_store_audit_row_t *rows;
+    size_t n;
+    rl_store_audit_filter_t f = {.consumer = "key1"};
+    assert_int_equal(rl_store_audit_query(s, &f, 0, 10, &rows, &n, &err), 0);
+    assert_int_equal(n, 2); /* rows 1 and 3 */
+    assert_int_equal(rows[1].seq, 3);
+    assert_string_equal(rows[1].request_id, "req-3");
+    rl_store_audit_rows_free(rows, n);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(name || ':' || COALESCE(sql, ''), ';') FROM "
+                                        "(SELECT name, sql FROM sqlite_master WHERE tbl_name = 'audit_log' "
+                                        "ORDER BY name)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *schema = (const char *)sqlite3_column_text(st, 0);
+    assert_non_null(
+        strstr(schema, "audit_log_consumer:CREATE INDEX audit_log_consumer ON audit_log(consumer, seq)"));
+    assert_non_null(strstr(schema, "audit_log_ts:CREATE INDEX audit_log_ts ON audit_log(ts)"));
+    assert_null(strstr(schema, "AUTOINCREMENT"));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    assert_int_equal(rl_store_audit_tail(s, chain, &err), 0);
+    append_rows(s, chain, 2, 50, seqs);
+    assert_int_equal(seqs[0], 6); /* 5 was used, then deleted */
+    assert_int_equal(seqs[1], 7);
+    v = verify(s);
+    assert_int_equal(v.problem, RL_AUDIT_FINE);
+    assert_int_equal(v.rows, 6);
+}
+
 static void prefix_is(const char *ip, const char *want)
 {
     char out[RL_AUDIT_PREFIX_MAX];
@@ -588,6 +762,10 @@ int main(void)
         T(test_writer_wakes_parked_after_store),
         T(test_append_batch_mixed),
         T(test_append_refused_then_kept),
+        T(test_seq_not_reused_after_retention_emptied),
+        T(test_seq_not_reused_after_tail_deleted),
+        T(test_seq_above_rows_renumbered),
+        T(test_migrate_v2_keeps_rows_and_seq),
         cmocka_unit_test(test_ip_prefix),
         cmocka_unit_test(test_row_hash_pinned),
         cmocka_unit_test(test_ip_digest_keys),
