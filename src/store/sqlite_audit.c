@@ -94,7 +94,11 @@ out:
 }
 
 #define N_BIND 19
-#define ROWS_PER_INSERT 16 /* rows bound into one INSERT: fewer statement runs per batch */
+/* Rows bound into one INSERT, largest first: a batch runs as few statements
+ * as these sizes allow (at 1,024-row batches, 64 rows per INSERT cost 5%
+ * less per row than 16; 128 no less than 64). */
+static const int insert_rows_n[RL_SQ_AUDIT_INSERTS] = {64, 8, 1};
+#define ROWS_PER_INSERT 64
 
 /* Binds row r as the k-th row (0-based) of a multi-row INSERT, numbered
  * `seq`, or when seq is 0 one above the row before it (SQLite's own choice
@@ -204,13 +208,13 @@ int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_e
     pthread_mutex_lock(&q->mu);
     if ((rc = rl_sq_exec(q->db, "BEGIN IMMEDIATE", err)) != 0) goto out;
     rc = next_seq(q, &first, err);
-    if (rc == 0 && n >= ROWS_PER_INSERT &&
-        (rc = prepare_insert(q->db, ROWS_PER_INSERT, &q->audit_many, err)) == 0)
-        for (; rc == 0 && n - i >= ROWS_PER_INSERT; i += ROWS_PER_INSERT)
-            rc = insert_rows(q->db, q->audit_many, rows + i, ROWS_PER_INSERT, first + (int64_t)i, err);
-    if (rc == 0 && i < n && (rc = prepare_insert(q->db, 1, &q->audit_one, err)) == 0)
-        for (; rc == 0 && i < n; i++)
-            rc = insert_rows(q->db, q->audit_one, rows + i, 1, first + (int64_t)i, err);
+    for (int t = 0; rc == 0 && t < RL_SQ_AUDIT_INSERTS; t++) {
+        int k = insert_rows_n[t];
+        sqlite3_stmt **st = &q->audit_insert[t];
+        if (n - i >= (size_t)k && (rc = prepare_insert(q->db, k, st, err)) == 0)
+            for (; rc == 0 && n - i >= (size_t)k; i += (size_t)k)
+                rc = insert_rows(q->db, *st, rows + i, k, first + (int64_t)i, err);
+    }
     if (rc == 0 && n > 0 && sqlite3_last_insert_rowid(q->db) != first + (int64_t)n - 1)
         rc = rl_err_set(err, RL_EINTERNAL, "store: audit rows not numbered from %lld", (long long)first);
     if (rc == 0 && n > 0) rc = set_high_water(q, first + (int64_t)n - 1, err);
@@ -227,11 +231,13 @@ out:
 
 void rl_sq_audit_close(sqlite_store_t *q)
 {
-    sqlite3_finalize(q->audit_many);
-    sqlite3_finalize(q->audit_one);
+    for (int t = 0; t < RL_SQ_AUDIT_INSERTS; t++) {
+        sqlite3_finalize(q->audit_insert[t]);
+        q->audit_insert[t] = NULL;
+    }
     sqlite3_finalize(q->audit_next);
     sqlite3_finalize(q->audit_hw);
-    q->audit_many = q->audit_one = q->audit_next = q->audit_hw = NULL;
+    q->audit_next = q->audit_hw = NULL;
 }
 
 int rl_sq_audit_query(rl_store_t *s, const rl_store_audit_filter_t *f, int64_t after_seq, size_t limit,

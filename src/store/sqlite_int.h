@@ -8,15 +8,17 @@
 
 #include "store/store_int.h"
 
+#define RL_SQ_AUDIT_INSERTS 3 /* INSERT sizes kept (sqlite_audit.c) */
+
 typedef struct sqlite_store {
     rl_store_t base;
     sqlite3 *db;
     pthread_mutex_t mu; /* one connection, one user at a time */
-    /* The statements of an audit append (the INSERTs of 16 rows and of 1
-     * row, the next seq, the seq high-water mark), prepared at the first
-     * append and kept until close (parsing them cost as much per batch as a
-     * few rows). Always reset after a step. */
-    sqlite3_stmt *audit_many, *audit_one, *audit_next, *audit_hw;
+    /* The statements of an audit append (the INSERTs of 64, 8 and 1 rows,
+     * the next seq, the seq high-water mark), prepared at the first append
+     * and kept until close (parsing them cost as much per batch as a few
+     * rows). Always reset after a step. */
+    sqlite3_stmt *audit_insert[RL_SQ_AUDIT_INSERTS], *audit_next, *audit_hw;
 } sqlite_store_t;
 
 /* RL_EINTERNAL with "store: what: sqlite's message". */

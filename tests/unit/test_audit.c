@@ -394,14 +394,14 @@ static void test_writer_wakes_parked_after_store(void **state)
     assert_int_equal(v.rows, ROWS + 2);
 }
 
-/* A batch of 37 rows goes in as two 16-row INSERTs and 5 single ones: every
- * row gets its own consecutive seq, the fields land in the right rows, and
- * the chain verifies. */
+/* A batch of 147 rows goes in as two 64-row INSERTs, two 8-row ones and 3
+ * single ones: every row gets its own consecutive seq, the fields land in
+ * the right rows, and the chain verifies. */
 static void test_append_batch_mixed(void **state)
 {
     rl_store_t *s = *state;
     rl_err_t err;
-    enum { N = 37 };
+    enum { N = 147 };
     rl_store_audit_row_t rows[N];
     char chain[65];
     rl_store_audit_row_t *tail = NULL;
@@ -436,19 +436,19 @@ static void test_append_batch_mixed(void **state)
 }
 
 /* The INSERT statements are kept across batches: one that failed (a NULL
- * in a NOT NULL column, in a 16-row and in a 1-row statement) leaves nothing
+ * in a NOT NULL column, in a 64-row and in a 1-row statement) leaves nothing
  * behind and the next batches use them again; closing finalizes them, so the
  * connection really closes (SQLite then removes the WAL file). */
 static void test_append_refused_then_kept(void **state)
 {
     rl_store_t *s = *state;
     rl_err_t err;
-    enum { N = 17 };
+    enum { N = 73 }; /* 64 + 8 + 1 */
     rl_store_audit_row_t rows[N];
     char chain[65], wal[200];
     size_t n = 0;
     assert_int_equal(rl_store_audit_tail(s, chain, &err), 0);
-    for (int bad = 0; bad < 2; bad++) { /* row 0 breaks the 16-row INSERT, row 16 the 1-row one */
+    for (int bad = 0; bad < 2; bad++) { /* row 0 breaks the 64-row INSERT, row 72 the 1-row one */
         char c[65];
         memcpy(c, chain, sizeof(c));
         for (int i = 0; i < N; i++) {
