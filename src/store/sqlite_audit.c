@@ -128,11 +128,13 @@ static void bind_row(sqlite3_stmt *st, int k, const rl_store_audit_row_t *r, int
 }
 
 /* Prepares an INSERT of `k` rows (1 ≤ k ≤ ROWS_PER_INSERT) into *st, unless
- * it is already there. */
+ * it is already there. OR ROLLBACK: a failed row ends the whole batch, as
+ * the caller would anyway, so SQLite keeps no statement journal to undo
+ * just the statement (3% of an append). */
 static int prepare_insert(sqlite3 *db, int k, sqlite3_stmt **st, rl_err_t *err)
 {
     static const char head[] =
-        "INSERT INTO audit_log (seq, ts, request_id, consumer, route, action, resource_type, "
+        "INSERT OR ROLLBACK INTO audit_log (seq, ts, request_id, consumer, route, action, resource_type, "
         "resource_id, method, path, status, client_ip, ip_prefix, ip_digest, user_agent, "
         "body_sha256, duration_us, prev_hash, hash) VALUES ";
     static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -222,7 +224,7 @@ int rl_sq_audit_append(rl_store_t *s, rl_store_audit_row_t *rows, size_t n, rl_e
     if (rc == 0)
         for (i = 0; i < n; i++)
             rows[i].seq = first + (int64_t)i;
-    else
+    else if (!sqlite3_get_autocommit(q->db)) /* OR ROLLBACK may have ended it already */
         rl_sq_exec(q->db, "ROLLBACK", NULL);
 out:
     pthread_mutex_unlock(&q->mu);
