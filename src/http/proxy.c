@@ -181,6 +181,9 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
     px->headers_before = req->res.headers.size;
     req->res.status = status;
     req->res.reason = reason_len ? h2o_strdup(&req->pool, reason, reason_len).base : "OK";
+    /* room for these and relais' own in one step: growing by doubling
+     * copies the vector each time, and at 32 entries (1 KiB) h2o mallocs */
+    h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + n + RL_OWN_HEADERS_MAX);
     for (size_t i = 0; i < n; i++) {
         const rl_hdr_t *h = &hdrs[i];
         if (is_hop_by_hop(h->name, h->name_len)) continue;

@@ -50,6 +50,11 @@ rl_request_t *rl_request_new(rl_worker_t *w, h2o_req_t *req);
 /* Adds a response header (name lower-case) with a value copied to the pool. */
 void rl_request_add_header(rl_request_t *r, const char *name, size_t name_len, const char *value, size_t len);
 
+/* About how many headers relais adds to a proxied response (request id,
+ * provider, attempts, ETag, cache, CORS, deprecation…): the room reserved
+ * for them at once. More still fit; the vector then grows. */
+#define RL_OWN_HEADERS_MAX 12
+
 /* Adds the headers relais puts on every response (X-Request-Id). */
 void rl_request_add_common_headers(rl_request_t *r);
 

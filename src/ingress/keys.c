@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +50,57 @@ void rl_key_generate(char *id, char *key, uint8_t hash[RL_STORE_HASH_LEN])
     rl_key_regenerate(id, key, hash);
 }
 
-rl_key_verdict_t rl_key_verify(const rl_store_key_row_t *k, const char *secret, size_t secret_len,
-                               int64_t now_ms)
+/* The verdict once the hash comparisons are known. */
+static rl_key_verdict_t verdict(const rl_store_key_row_t *k, int cur, int prev, int64_t now_ms)
 {
-    uint8_t h[RL_STORE_HASH_LEN];
-    rl_key_hash_secret(secret, secret_len, h);
-    int cur = sodium_memcmp(h, k->secret_hash, sizeof(h)) == 0;
-    int prev = sodium_memcmp(h, k->prev_hash, sizeof(h)) == 0;
     if (k->revoked_at_ms != 0 && k->revoked_at_ms <= now_ms) return RL_KEY_REVOKED;
     if (k->expires_at_ms != 0 && now_ms >= k->expires_at_ms) return RL_KEY_EXPIRED;
     if (cur) return RL_KEY_VALID;
     if (prev && k->prev_until_ms != 0 && now_ms < k->prev_until_ms) return RL_KEY_VALID;
     return RL_KEY_WRONG_SECRET;
+}
+
+/* Compares secret's hash with both stored hashes (both, always). */
+static void compare(const rl_store_key_row_t *k, const char *secret, size_t secret_len, int *cur, int *prev)
+{
+    uint8_t h[RL_STORE_HASH_LEN];
+    rl_key_hash_secret(secret, secret_len, h);
+    *cur = sodium_memcmp(h, k->secret_hash, sizeof(h)) == 0;
+    *prev = sodium_memcmp(h, k->prev_hash, sizeof(h)) == 0;
+}
+
+rl_key_verdict_t rl_key_verify(const rl_store_key_row_t *k, const char *secret, size_t secret_len,
+                               int64_t now_ms)
+{
+    int cur, prev;
+    compare(k, secret, secret_len, &cur, &prev);
+    return verdict(k, cur, prev, now_ms);
+}
+
+static uint8_t memo_key[crypto_shorthash_siphashx24_KEYBYTES];
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_init(void)
+{
+    if (sodium_init() < 0) abort();
+    randombytes_buf(memo_key, sizeof(memo_key));
+}
+
+rl_key_verdict_t rl_key_verify_memo(const rl_store_key_row_t *k, rl_key_memo_t *m, const char *secret,
+                                    size_t secret_len, int64_t now_ms)
+{
+    _Static_assert(sizeof(m->tag) == crypto_shorthash_siphashx24_BYTES, "a SipHash-128 tag");
+    uint8_t tag[crypto_shorthash_siphashx24_BYTES];
+    int cur, prev;
+    pthread_once(&memo_once, memo_init);
+    crypto_shorthash_siphashx24(tag, (const unsigned char *)secret, secret_len, memo_key);
+    if (m->set && sodium_memcmp(tag, m->tag, sizeof(tag)) == 0) return verdict(k, 1, 0, now_ms);
+    compare(k, secret, secret_len, &cur, &prev);
+    if (cur) {
+        memcpy(m->tag, tag, sizeof(tag));
+        m->set = true;
+    }
+    return verdict(k, cur, prev, now_ms);
 }
 
 const char *rl_key_cidr_check(const char *s)

@@ -53,6 +53,22 @@ void rl_key_regenerate(const char *id, char *key, uint8_t hash[RL_STORE_HASH_LEN
 rl_key_verdict_t rl_key_verify(const rl_store_key_row_t *k, const char *secret, size_t secret_len,
                                int64_t now_ms);
 
+/* A verification memo, kept with a cached key: the keyed hash (SipHash-128
+ * under a random per-process key) of the last secret found to be the key's
+ * current one. A secret with the same tag is that secret, without a
+ * SHA-256; a 128-bit PRF tag cannot be matched by another secret without
+ * the key, which never leaves the process. Zero it whenever the stored key
+ * changes (a rotation changes the current hash). */
+typedef struct rl_key_memo {
+    bool set;
+    uint8_t tag[16];
+} rl_key_memo_t;
+
+/* rl_key_verify, answered from (and filling) memo `m` when it can: the
+ * same verdicts for every secret, key and time. */
+rl_key_verdict_t rl_key_verify_memo(const rl_store_key_row_t *k, rl_key_memo_t *m, const char *secret,
+                                    size_t secret_len, int64_t now_ms);
+
 /* Checks a CIDR ("10.0.0.0/8", "2001:db8::/32", or a bare address meaning
  * /32 or /128). NULL when fine, else why not (a static string). */
 const char *rl_key_cidr_check(const char *s);

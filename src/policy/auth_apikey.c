@@ -38,6 +38,7 @@ typedef struct entry {
     char id[RL_KEY_ID_LEN + 1];
     int found;
     rl_store_key_row_t row;
+    rl_key_memo_t memo; /* of row: reset with it */
     uint64_t fetched_ms;
     uint64_t use_noted_ms;
 } entry_t;
@@ -172,6 +173,7 @@ static entry_t *cache_put(rl_keycache_t *c, const char *id, int found, rl_store_
         c->n++;
     }
     rl_store_key_row_clear(&e->row);
+    e->memo = (rl_key_memo_t){0};
     e->found = found;
     if (found) {
         e->row = *row;
@@ -202,7 +204,8 @@ static const char *const *split_list(h2o_mem_pool_t *pool, const char *s, size_t
 static int decide(rl_request_t *r, entry_t *e, const char *secret, size_t secret_len, uint64_t now_ms)
 {
     if (e == NULL || !e->found) return RL_AUTH_BAD;
-    if (rl_key_verify(&e->row, secret, secret_len, (int64_t)now_ms) != RL_KEY_VALID) return RL_AUTH_BAD;
+    if (rl_key_verify_memo(&e->row, &e->memo, secret, secret_len, (int64_t)now_ms) != RL_KEY_VALID)
+        return RL_AUTH_BAD;
     h2o_mem_pool_t *pool = &r->req->pool;
     r->consumer = h2o_strdup(pool, e->id, RL_KEY_ID_LEN).base;
     r->scopes = split_list(pool, e->row.scopes, &r->n_scopes);

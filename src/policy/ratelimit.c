@@ -136,6 +136,7 @@ static void add_headers(rl_request_t *r, const rl_gcra_result_t *res, uint64_t n
 {
     rl_ratelimit_hdrs_t *h = h2o_mem_alloc_pool(&r->req->pool, sizeof(*h));
     rl_ratelimit_format(res, r->route->rate_limits, r->route->n_rate_limits, now_ms, h);
+    h2o_vector_reserve(&r->req->pool, &r->req->res.headers, r->req->res.headers.size + 8);
     add_pooled(r, H2O_STRLIT("ratelimit-limit"), h->limit);
     add_pooled(r, H2O_STRLIT("ratelimit-remaining"), h->remaining);
     add_pooled(r, H2O_STRLIT("ratelimit-reset"), h->reset);

@@ -9,7 +9,8 @@
  * Entries die on their own: a GCRA entry once its TAT is behind now (its
  * whole burst is back, same as no entry), a quota entry at its expires_ms.
  * Dead entries are reclaimed lazily: every call removes the dead entries of
- * the chain it walks and of the next RECLAIM_STEP buckets of a sweep cursor
+ * the chain it walks (a quota call; a GCRA call reuses its key's idle
+ * entry instead) and of the next RECLAIM_STEP buckets of a sweep cursor
  * that cycles through its stripe, then does the same in one other stripe
  * taken round-robin (if its lock is free), so that stripes no key hashes to
  * any more are swept too. Tables halve when mostly empty. Every stripe is
@@ -100,6 +101,19 @@ static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, siz
     reclaim_bucket(s, i, now_ms);
     for (entry_t *e = s->buckets[i]; e != NULL; e = e->next)
         if (e->hash == h && e->kind == kind && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+            return e;
+    return NULL;
+}
+
+/* The GCRA entry for key, idle or not, without reclaiming its bucket: an
+ * idle entry (TAT behind now) counts exactly as no entry, and reusing it
+ * spares a free and a malloc per request on a key that is used often but
+ * never near its limit. Nothing is freed here, so the entries that earlier
+ * slots of a multi-key call hold stay valid; the sweep reclaims the rest. */
+static entry_t *find_gcra(stripe_t *s, uint64_t h, const char *key, size_t key_len)
+{
+    for (entry_t *e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
+        if (e->hash == h && e->kind == KIND_GCRA && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
             return e;
     return NULL;
 }
@@ -202,9 +216,8 @@ static int earlier_same(const rl_gcra_req_t *reqs, const slot_t *sl, size_t i)
 }
 
 /* Finds slot i's entry and TAT; a repeated key takes the earlier slot's
- * copy, so that it sees the earlier occurrence counted. A found entry is
- * live, so a later find's reclaim never frees it. */
-static void read_slot(rl_shared_t *sh, const rl_gcra_req_t *reqs, slot_t *sl, size_t i, uint64_t now_ms)
+ * copy, so that it sees the earlier occurrence counted. */
+static void read_slot(rl_shared_t *sh, const rl_gcra_req_t *reqs, slot_t *sl, size_t i)
 {
     slot_t *s = &sl[i];
     s->same = earlier_same(reqs, sl, i);
@@ -213,7 +226,7 @@ static void read_slot(rl_shared_t *sh, const rl_gcra_req_t *reqs, slot_t *sl, si
         s->tat = sl[s->same].tat;
         return;
     }
-    s->e = find(&sh->stripes[stripe_index(s->h)].s, s->h, KIND_GCRA, reqs[i].key, reqs[i].key_len, now_ms);
+    s->e = find_gcra(&sh->stripes[stripe_index(s->h)].s, s->h, reqs[i].key, reqs[i].key_len);
     s->tat = s->e != NULL ? s->e->a : 0;
 }
 
@@ -252,7 +265,7 @@ static int gcra_multi(rl_shared_t *sh, const rl_gcra_req_t *reqs, size_t n, uint
     bool all = true;
     for (size_t i = 0; i < n; i++) {
         const rl_gcra_req_t *q = &reqs[i];
-        read_slot(sh, reqs, sl, i, now_ms);
+        read_slot(sh, reqs, sl, i);
         if (consume)
             all &= rl_gcra_check(q->limit, q->period_ms, now_ms, &sl[i].tat, &res[i]);
         else

@@ -36,6 +36,18 @@ static void test_base62_roundtrip(void **state)
     assert_int_equal(rl_base62_encode(in, 10, txt, 3), -1); /* too small */
 }
 
+/* Every byte: valid exactly for 0-9, A-Z, a-z, alone and after valid text. */
+static void test_base62_valid_every_byte(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        bool want = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        char s[4] = {'a', 'Z', '0', (char)c};
+        assert_int_equal(rl_base62_valid(s + 3, 1), want);
+        assert_int_equal(rl_base62_valid(s, 4), want);
+    }
+}
+
 static void test_key_generate_and_parse(void **state)
 {
     char id[RL_KEY_ID_LEN + 1], key[RL_KEY_LEN + 1], id2[RL_KEY_ID_LEN + 1], key2[RL_KEY_LEN + 1];
@@ -100,6 +112,38 @@ static void test_verify_and_rotation_grace(void **state)
     assert_int_equal(rl_key_verify(&z, "", 0, 1), RL_KEY_WRONG_SECRET);
 }
 
+/* The memo answers as rl_key_verify does, for every secret and time, and
+ * only ever remembers the current secret. */
+static void test_verify_memo_same_verdicts(void **state)
+{
+    (void)state;
+    const char *old = "oldsecretoldsecretoldsecret", *neu = "newsecretnewsecretnewsecret";
+    const char *secrets[] = {old, neu, "oldsecretoldsecretoldsecreT", "", "x"};
+    const int64_t times[] = {1000, 10000, 15000, 19999, 20000, 29999, 30000};
+    rl_store_key_row_t k = row_for(old);
+    rl_key_memo_t m = {0};
+    for (int stage = 0; stage < 4; stage++) {
+        if (stage == 1) { /* rotated with a grace: the caller resets the memo */
+            memcpy(k.prev_hash, k.secret_hash, 32);
+            rl_key_hash_secret(neu, strlen(neu), k.secret_hash);
+            k.prev_until_ms = 20000;
+            m = (rl_key_memo_t){0};
+        }
+        if (stage == 2) k.expires_at_ms = 30000; /* the memo is kept: the hashes did not change */
+        if (stage == 3) k.revoked_at_ms = 15000;
+        for (int round = 0; round < 2; round++) /* the second round answers from the memo */
+            for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+                for (size_t t = 0; t < sizeof(times) / sizeof(times[0]); t++)
+                    assert_int_equal(rl_key_verify_memo(&k, &m, secrets[i], strlen(secrets[i]), times[t]),
+                                     rl_key_verify(&k, secrets[i], strlen(secrets[i]), times[t]));
+        assert_true(m.set); /* the current secret was seen */
+    }
+    /* a memo filled by the previous secret would outlive its grace: never */
+    rl_key_memo_t m2 = {0};
+    assert_int_equal(rl_key_verify_memo(&k, &m2, old, strlen(old), 10000), RL_KEY_VALID);
+    assert_false(m2.set);
+}
+
 static void test_cidr_check(void **state)
 {
     assert_null(rl_key_cidr_check("10.0.0.0/8"));
@@ -139,8 +183,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base62_roundtrip),
+        cmocka_unit_test(test_base62_valid_every_byte),
         cmocka_unit_test(test_key_generate_and_parse),
         cmocka_unit_test(test_verify_and_rotation_grace),
+        cmocka_unit_test(test_verify_memo_same_verdicts),
         cmocka_unit_test(test_cidr_check),
         cmocka_unit_test(test_list_normalize),
     };
