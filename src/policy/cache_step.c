@@ -167,10 +167,10 @@ rl_step_t rl_policy_cache(rl_request_t *r)
         return RL_STEP_NEXT;
     rl_resp_state_t *s = rl_resp_state(r);
     s->cache_route = true;
-    char *buf = h2o_mem_alloc_pool(&r->req->pool, RL_CACHEKEY_MAX);
-    s->key_len = rl_cache_build_key(r, buf, RL_CACHEKEY_MAX);
+    char buf[RL_CACHEKEY_MAX]; /* built here, kept at its length: 8 KiB from the pool would be a malloc */
+    s->key_len = rl_cache_build_key(r, buf, sizeof(buf));
     if (s->key_len == 0) return RL_STEP_NEXT; /* too long to key: not cached */
-    s->key = buf;
+    s->key = h2o_strdup(&r->req->pool, buf, s->key_len).base;
     s->lookup_sync = true;
     rl_shared_cache_get(sh, s->key, s->key_len, r->path.base, r->path.len, rl_request_now_ms(r), on_lookup,
                         s);
