@@ -11,7 +11,10 @@
  * started. */
 #include "http/worker.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -140,7 +143,9 @@ static bool h2o_has_pending(const h2o_evloop_t *ev)
 
 /* The worker thread's loop: h2o's poll waits for HTTP sockets, the uv
  * loop's fd and whichever timer is due first; the uv loop then runs without
- * waiting. Ends when the drain's linger timer sets w->done. */
+ * waiting. Ends when the drain's linger timer sets w->done. h2o's run fails
+ * only when epoll_wait does: EINTR (a debugger or tracer stopping the
+ * thread; the process' own signals are blocked here) is no reason to stop. */
 static void run_loops(rl_worker_t *w)
 {
     while (!w->done) {
@@ -149,7 +154,10 @@ static void run_loops(rl_worker_t *w)
         int timeout = uv_backend_timeout(&w->loop);
         if (timeout < 0) timeout = INT32_MAX;
         if (h2o_has_pending(w->ev)) timeout = 0;
-        if (h2o_evloop_run(w->ev, timeout) != 0) break;
+        if (h2o_evloop_run(w->ev, timeout) != 0 && errno != EINTR) {
+            rl_log_error("worker %d: event loop failed: %s", w->id, strerror(errno));
+            break;
+        }
     }
 }
 
@@ -194,6 +202,15 @@ static int worker_init(rl_worker_t *w)
 static void worker_main(void *arg)
 {
     rl_worker_t *w = arg;
+    /* the process' signals are the control thread's (server.c); faults
+     * (SIGSEGV…) stay unblocked so that they still report */
+    static const int async_signals[] = {SIGHUP,  SIGINT,  SIGTERM, SIGQUIT,  SIGUSR1,
+                                        SIGUSR2, SIGCHLD, SIGALRM, SIGWINCH, SIGPIPE};
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(async_signals) / sizeof(async_signals[0]); i++)
+        sigaddset(&set, async_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     run_loops(w);
     rl_accesslog_flush(&w->alog);
     atomic_fetch_sub(&w->server->workers_running, 1);

@@ -109,6 +109,25 @@ def test_sighup_reloads(relais, upstream):
     assert status(relais, "/v1/items/1") == 200
 
 
+def test_workers_survive_signals_and_a_stop(relais, upstream):
+    """SIGHUP to the process, and a stop and continue (which makes a blocked
+    epoll_wait fail with EINTR, as a debugger or tracer attaching does):
+    every worker keeps serving."""
+    import os
+    workers = len(os.listdir(f"/proc/{relais.pid}/task"))
+    for _ in range(3):
+        relais.signal(signal.SIGHUP)
+        relais.signal(signal.SIGSTOP)
+        time.sleep(0.1)
+        relais.signal(signal.SIGCONT)
+        time.sleep(0.1)
+    for _ in range(40):  # new connections: they land on every worker (SO_REUSEPORT)
+        assert requests.get(relais.url("/v1/items/1"), timeout=5).status_code == 200
+    assert relais.alive()
+    assert len(os.listdir(f"/proc/{relais.pid}/task")) >= workers, "a thread ended"
+    assert "event loop failed" not in relais.stderr_text()
+
+
 def test_sighup_with_invalid_config_keeps_old_and_logs_why(relais, upstream):
     cfg, named = broken_unknown_key(relais, upstream)
     relais.write_config(cfg)
