@@ -24,15 +24,56 @@
 
 #define DRAIN_LINGER_MS 50
 #define ACCEPTS_PER_WAKE 16
+#define ACCEPT_PAUSE_MS 100 /* after accept ran out of fds */
 
-static void on_accept(h2o_socket_t *lis, const char *err)
+static void on_accept(h2o_socket_t *sock, const char *err);
+
+static void on_accept_pause_end(uv_timer_t *t)
 {
+    rl_listener_t *lis = t->data;
+    if (lis->sock != NULL) h2o_socket_read_start(lis->sock, on_accept);
+}
+
+static void on_accept(h2o_socket_t *sock, const char *err)
+{
+    rl_listener_t *lis = sock->data;
     if (err != NULL) return;
     for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(lis);
-        if (sock == NULL) return;
-        h2o_accept(lis->data, sock);
+        h2o_socket_t *conn = h2o_evloop_socket_accept(sock);
+        if (conn != NULL) {
+            h2o_accept(&lis->actx, conn);
+            continue;
+        }
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            rl_log_warn("worker %d: cannot accept on the %s listener: %s; pausing it %d ms", lis->w->id,
+                        lis->name, strerror(errno), ACCEPT_PAUSE_MS);
+            h2o_socket_read_stop(sock);
+            uv_timer_start(&lis->pause, on_accept_pause_end, ACCEPT_PAUSE_MS, 0);
+        }
+        return; /* EAGAIN: none left; other errors concern one connection */
     }
+}
+
+/* The listener `fd` (bound by server.c, TCP_NODELAY inherited by what it
+ * accepts) on h2o's loop; the socket owns the fd. */
+static void open_listener(rl_worker_t *w, rl_listener_t *lis, const char *name, int fd, h2o_hostconf_t **hosts,
+                          SSL_CTX *ssl_ctx)
+{
+    lis->w = w;
+    lis->name = name;
+    lis->actx = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = hosts, .ssl_ctx = ssl_ctx};
+    uv_timer_init(&w->loop, &lis->pause);
+    lis->pause.data = lis;
+    lis->sock = h2o_evloop_socket_create(w->ev, fd, H2O_SOCKET_FLAG_DONT_READ);
+    lis->sock->data = lis;
+    h2o_socket_read_start(lis->sock, on_accept);
+}
+
+static void close_listener(rl_listener_t *lis)
+{
+    uv_timer_stop(&lis->pause);
+    h2o_socket_close(lis->sock);
+    lis->sock = NULL;
 }
 
 void rl_worker_refresh_snapshot(rl_worker_t *w)
@@ -72,8 +113,8 @@ void rl_worker_request_done(rl_worker_t *w)
 static void begin_stop(rl_worker_t *w)
 {
     w->stopping = 1;
-    h2o_socket_close(w->lis_public);
-    h2o_socket_close(w->lis_admin);
+    close_listener(&w->lis_public);
+    close_listener(&w->lis_admin);
     h2o_context_request_shutdown(&w->ctx);
     maybe_finish(w);
 }
@@ -113,16 +154,6 @@ static h2o_hostconf_t *add_host(rl_worker_t *w, const char *name, int admin)
     rl_errfilter_register(pc);
     rl_errfilter_register(&host->fallback_path);
     return host;
-}
-
-/* The listener `fd` (bound by server.c, TCP_NODELAY inherited by what it
- * accepts) on h2o's loop; the socket owns the fd. */
-static h2o_socket_t *open_listener(rl_worker_t *w, int fd, h2o_accept_ctx_t *actx)
-{
-    h2o_socket_t *lis = h2o_evloop_socket_create(w->ev, fd, H2O_SOCKET_FLAG_DONT_READ);
-    lis->data = actx;
-    h2o_socket_read_start(lis, on_accept);
-    return lis;
 }
 
 /* Readiness of the uv loop's epoll fd only ends h2o's poll; the uv loop runs
@@ -179,11 +210,8 @@ static int worker_init(rl_worker_t *w)
     w->hosts_admin[0] = add_host(w, "admin", 1);
     w->ev = h2o_evloop_create();
     h2o_context_init(&w->ctx, w->ev, &w->gconf);
-    w->accept_public =
-        (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_public, .ssl_ctx = w->server->ssl_ctx};
-    w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->ctx, .hosts = w->hosts_admin};
-    w->lis_public = open_listener(w, w->fd_public, &w->accept_public);
-    w->lis_admin = open_listener(w, w->fd_admin, &w->accept_admin);
+    open_listener(w, &w->lis_public, "public", w->fd_public, w->hosts_public, w->server->ssl_ctx);
+    open_listener(w, &w->lis_admin, "admin", w->fd_admin, w->hosts_admin, NULL);
     int uv_fd = dup(uv_backend_fd(&w->loop));
     if (uv_fd < 0) return -1;
     w->uv_fd = h2o_evloop_socket_create(w->ev, uv_fd, H2O_SOCKET_FLAG_DONT_READ);

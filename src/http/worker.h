@@ -35,6 +35,17 @@ typedef struct rl_reload_job {
     char *message; /* malloc'd by the control thread */
 } rl_reload_job_t;
 
+/* A listening socket on h2o's loop. When accept fails for want of file
+ * descriptors (or memory), the listener pauses for a moment instead of
+ * spinning on a socket that stays readable. */
+typedef struct rl_listener {
+    rl_worker_t *w;
+    const char *name; /* "public" or "admin", for the log */
+    h2o_socket_t *sock; /* owns the fd; NULL once closed */
+    h2o_accept_ctx_t actx;
+    uv_timer_t pause; /* on the uv loop: resumes accepting */
+} rl_listener_t;
+
 struct rl_worker {
     rl_server_t *server;
     int id;
@@ -46,8 +57,7 @@ struct rl_worker {
     h2o_globalconf_t gconf;
     h2o_hostconf_t *hosts_public[2], *hosts_admin[2];
     h2o_context_t ctx;
-    h2o_accept_ctx_t accept_public, accept_admin;
-    h2o_socket_t *lis_public, *lis_admin; /* own fd_public and fd_admin */
+    rl_listener_t lis_public, lis_admin; /* own fd_public and fd_admin */
     int fd_public, fd_admin;
     uv_async_t wake;
     uv_prepare_t flush;
