@@ -56,8 +56,8 @@ static void on_accept(h2o_socket_t *sock, const char *err)
 
 /* The listener `fd` (bound by server.c, TCP_NODELAY inherited by what it
  * accepts) on h2o's loop; the socket owns the fd. */
-static void open_listener(rl_worker_t *w, rl_listener_t *lis, const char *name, int fd, h2o_hostconf_t **hosts,
-                          SSL_CTX *ssl_ctx)
+static void open_listener(rl_worker_t *w, rl_listener_t *lis, const char *name, int fd,
+                          h2o_hostconf_t **hosts, SSL_CTX *ssl_ctx)
 {
     lis->w = w;
     lis->name = name;

@@ -40,7 +40,7 @@ typedef struct rl_reload_job {
  * spinning on a socket that stays readable. */
 typedef struct rl_listener {
     rl_worker_t *w;
-    const char *name; /* "public" or "admin", for the log */
+    const char *name;   /* "public" or "admin", for the log */
     h2o_socket_t *sock; /* owns the fd; NULL once closed */
     h2o_accept_ctx_t actx;
     uv_timer_t pause; /* on the uv loop: resumes accepting */

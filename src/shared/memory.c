@@ -113,7 +113,8 @@ static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, siz
 static entry_t *find_gcra(stripe_t *s, uint64_t h, const char *key, size_t key_len)
 {
     for (entry_t *e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
-        if (e->hash == h && e->kind == KIND_GCRA && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+        if (e->hash == h && e->kind == KIND_GCRA && e->key_len == key_len &&
+            memcmp(e->key, key, key_len) == 0)
             return e;
     return NULL;
 }
