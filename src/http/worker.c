@@ -163,28 +163,49 @@ static void on_uv_ready(h2o_socket_t *sock, const char *err)
     (void)sock, (void)err;
 }
 
-/* Whether h2o has callbacks queued that its next run calls before anything
- * else: a write that uv-side code (a proxied response) completed at once.
- * h2o's poll does not look at them, so it must not block. The fields are
- * declared in h2o/socket/evloop.h. */
+/* Whether h2o has callbacks queued: a write that uv-side code (a proxied
+ * body) completed at once. The fields are declared in h2o/socket/evloop.h. */
 static bool h2o_has_pending(const h2o_evloop_t *ev)
 {
     return ev->_pending_as_client != NULL || ev->_pending_as_server != NULL;
 }
 
+/* One uv pass, run as an h2o timeout callback so that h2o drains what it
+ * started (h2o_timeout_run runs h2o's pending callbacks after it). h2o's
+ * socket state machine relies on that: a write completed at once is only
+ * finished (its callback run) in the same h2o run, before h2o next
+ * registers its sockets with epoll; finished any later, the socket stays
+ * polled for a write that is over, and h2o asserts. */
+static void on_uv_pass(h2o_timeout_entry_t *entry)
+{
+    rl_worker_t *w = H2O_STRUCT_FROM_MEMBER(rl_worker_t, uv_pass, entry);
+    uv_run(&w->loop, UV_RUN_NOWAIT);
+    w->uv_touched_h2o = h2o_has_pending(w->ev);
+}
+
+#define UV_PASSES_MAX 8 /* then h2o's sockets get their turn */
+
 /* The worker thread's loop: h2o's poll waits for HTTP sockets, the uv
- * loop's fd and whichever timer is due first; the uv loop then runs without
- * waiting. Ends when the drain's linger timer sets w->done. h2o's run fails
+ * loop's fd and whichever timer is due first; then the uv loop runs without
+ * waiting, inside h2o (on_uv_pass). When that gave h2o work, whose
+ * callbacks may have started uv watchers, the uv loop runs again to apply
+ * them. Ends when the drain's linger timer sets w->done. h2o's run fails
  * only when epoll_wait does: EINTR (a debugger or tracer stopping the
  * thread; the process' own signals are blocked here) is no reason to stop. */
 static void run_loops(rl_worker_t *w)
 {
+    h2o_timeout_init(w->ev, &w->uv_passes, 0);
+    w->uv_pass.cb = on_uv_pass;
     while (!w->done) {
-        uv_run(&w->loop, UV_RUN_NOWAIT);
+        int passes = 0;
+        do {
+            h2o_timeout_link(w->ev, &w->uv_passes, &w->uv_pass);
+            h2o_timeout_run(w->ev, &w->uv_passes, h2o_now(w->ev));
+        } while (w->uv_touched_h2o && !w->done && ++passes < UV_PASSES_MAX);
         if (w->done) break;
         int timeout = uv_backend_timeout(&w->loop);
         if (timeout < 0) timeout = INT32_MAX;
-        if (h2o_has_pending(w->ev)) timeout = 0;
+        if (w->uv_touched_h2o) timeout = 0;
         if (h2o_evloop_run(w->ev, timeout) != 0 && errno != EINTR) {
             rl_log_error("worker %d: event loop failed: %s", w->id, strerror(errno));
             break;

@@ -50,10 +50,13 @@ struct rl_worker {
     rl_server_t *server;
     int id;
     uv_thread_t thread;
-    uv_loop_t loop;      /* everything but the HTTP sockets */
-    h2o_evloop_t *ev;    /* the HTTP sockets; runs the uv loop between its polls */
-    h2o_socket_t *uv_fd; /* the uv loop's epoll fd (a dup), watched by `ev` */
-    int done;            /* the thread's loops end */
+    uv_loop_t loop;          /* everything but the HTTP sockets */
+    h2o_evloop_t *ev;        /* the HTTP sockets; runs the uv loop between its polls */
+    h2o_socket_t *uv_fd;     /* the uv loop's epoll fd (a dup), watched by `ev` */
+    int done;                /* the thread's loops end */
+    h2o_timeout_t uv_passes; /* zero delay: runs uv_pass inside h2o (worker.c) */
+    h2o_timeout_entry_t uv_pass;
+    bool uv_touched_h2o; /* the last uv pass left h2o callbacks to run */
     h2o_globalconf_t gconf;
     h2o_hostconf_t *hosts_public[2], *hosts_admin[2];
     h2o_context_t ctx;
