@@ -202,12 +202,8 @@ size_t rl_jwt_scopes(const json_t *claims, void (*fn)(void *ud, const char *s, s
     if (json_is_string(v)) return split_scopes(json_string_value(v), fn, ud);
     size_t i, count = 0;
     json_t *item;
-    json_array_foreach(v, i, item)
-    {
-        if (!json_is_string(item) || json_string_length(item) == 0) continue;
-        fn(ud, json_string_value(item), json_string_length(item));
-        count++;
-    }
+    json_array_foreach(v, i, item) /* an item is split too: a scope never holds a space */
+        if (json_is_string(item)) count += split_scopes(json_string_value(item), fn, ud);
     return count;
 }
 

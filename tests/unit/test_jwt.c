@@ -327,6 +327,8 @@ static void test_scopes(void **state)
         {"{\"scope\":\"s\",\"scp\":[\"ignored\"]}", "s", 1},
         {"{}", "", 0},
         {"{\"scope\":7}", "", 0},
+        /* found by fuzz_jwt: array items are split like the string form */
+        {"{\"scp\":[\" \",\"c d\",\" e \"]}", "c|d|e", 3},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *c = json_loads(cases[i].json, 0, NULL);
