@@ -94,15 +94,20 @@ static void reclaim_step(stripe_t *s, uint64_t now_ms)
     if (s->nbuckets > MIN_BUCKETS && s->count < s->nbuckets / 8) resize(s, s->nbuckets / 2);
 }
 
-/* The live entry for (kind, key) after reclaiming its bucket, or NULL. */
-static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len, uint64_t now_ms)
+/* The entry for (kind, key) in its bucket, dead or alive, or NULL. */
+static entry_t *lookup(const stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len)
 {
-    size_t i = h & (s->nbuckets - 1);
-    reclaim_bucket(s, i, now_ms);
-    for (entry_t *e = s->buckets[i]; e != NULL; e = e->next)
+    for (entry_t *e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
         if (e->hash == h && e->kind == kind && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
             return e;
     return NULL;
+}
+
+/* The live entry for (kind, key) after reclaiming its bucket, or NULL. */
+static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len, uint64_t now_ms)
+{
+    reclaim_bucket(s, h & (s->nbuckets - 1), now_ms);
+    return lookup(s, h, kind, key, key_len);
 }
 
 /* The GCRA entry for key, idle or not, without reclaiming its bucket: an
@@ -112,11 +117,7 @@ static entry_t *find(stripe_t *s, uint64_t h, uint8_t kind, const char *key, siz
  * slots of a multi-key call hold stay valid; the sweep reclaims the rest. */
 static entry_t *find_gcra(stripe_t *s, uint64_t h, const char *key, size_t key_len)
 {
-    for (entry_t *e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
-        if (e->hash == h && e->kind == KIND_GCRA && e->key_len == key_len &&
-            memcmp(e->key, key, key_len) == 0)
-            return e;
-    return NULL;
+    return lookup(s, h, KIND_GCRA, key, key_len);
 }
 
 static entry_t *insert(stripe_t *s, uint64_t h, uint8_t kind, const char *key, size_t key_len)
