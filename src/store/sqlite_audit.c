@@ -97,8 +97,8 @@ out:
 /* Rows bound into one INSERT, largest first: a batch runs as few statements
  * as these sizes allow (at 1,024-row batches, 64 rows per INSERT cost 5%
  * less per row than 16; 128 no less than 64). */
-static const int insert_rows_n[RL_SQ_AUDIT_INSERTS] = {64, 8, 1};
 #define ROWS_PER_INSERT 64
+static const int insert_rows_n[RL_SQ_AUDIT_INSERTS] = {ROWS_PER_INSERT, 8, 1};
 
 /* Binds row r as the k-th row (0-based) of a multi-row INSERT, numbered
  * `seq`, or when seq is 0 one above the row before it (SQLite's own choice
