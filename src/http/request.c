@@ -44,6 +44,7 @@ static void on_dispose(void *p)
         rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, (double)rec.duration_us / 1e6);
         rl_metrics_inflight(-1);
     }
+    if (r->cache_hold != NULL) rl_shared_cache_release(r->w->shared, r->cache_hold);
     rl_snapshot_release(r->snap);
     rl_worker_request_done(r->w);
 }

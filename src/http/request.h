@@ -39,6 +39,7 @@ struct rl_request {
     struct rl_mock_attempt *mock; /* set while a mocked attempt runs (upstream/mock_attempt.h) */
     rl_reload_job_t *reload_job;  /* set while a reload is pending */
     struct rl_resp_state *resp;   /* response policies' state (policy/resp_state.h); NULL = none yet */
+    rl_cache_hold_t *cache_hold;  /* the cache entry a hit answers from (policy/cache_step.c), or NULL */
 };
 
 /* Creates the state for `req` on worker `w`: takes a snapshot reference,

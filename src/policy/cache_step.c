@@ -108,36 +108,48 @@ static const char *reason_of(int status)
     }
 }
 
-/* Answers r from a cached entry; -1 (nothing sent) when it is unreadable. */
+/* The cached body as the response, not copied: the entry is held until r
+ * is disposed (request.c). HEAD gets no body. */
+static void send_body(h2o_req_t *req, const char *body, size_t len)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    h2o_start_response(req, &generator);
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
+/* Answers r from a cached entry; -1 (nothing sent) when it is unreadable.
+ * The response's headers and body point into the entry, held for r. */
 static int serve_hit(rl_request_t *r, const char *value, size_t len)
 {
     h2o_req_t *req = r->req;
     rl_centry_t e;
     rl_centry_hdr_t hdrs[RL_CACHEENTRY_MAX_HEADERS];
     if (rl_centry_decode(value, len, &e, hdrs, RL_CACHEENTRY_MAX_HEADERS) != 0) return -1;
+    r->cache_hold = rl_shared_cache_hold(r->w->shared, value);
     req->res.status = e.status;
     req->res.reason = reason_of(e.status);
-    for (size_t i = 0; i < e.n_headers; i++) {
-        h2o_iovec_t name = h2o_strdup(&req->pool, e.headers[i].name, e.headers[i].name_len);
-        h2o_iovec_t v = h2o_strdup(&req->pool, e.headers[i].value, e.headers[i].value_len);
-        h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL, v.base, v.len);
-    }
-    h2o_iovec_t etag = e.etag ? h2o_strdup(&req->pool, e.etag, e.etag_len) : h2o_iovec_init(NULL, 0);
-    if (etag.base) h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
+    for (size_t i = 0; i < e.n_headers; i++)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, e.headers[i].name, e.headers[i].name_len, 1,
+                              NULL, e.headers[i].value, e.headers[i].value_len);
+    if (e.etag) h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, e.etag, e.etag_len);
     rl_request_add_common_headers(r);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-cache"), 0, NULL,
                           H2O_STRLIT("HIT"));
     uint64_t now = rl_request_now_ms(r);
-    char age[RL_FMT_U64_MAX];
+    char *age = h2o_mem_alloc_pool(&req->pool, RL_FMT_U64_MAX);
     size_t n = rl_fmt_u64(age, now > e.stored_ms ? (now - e.stored_ms) / 1000 : 0);
-    rl_request_add_header(r, H2O_STRLIT("age"), age, n);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_AGE, NULL, age, n);
     rl_deprecation_add_headers(r);
-    if (etag.base && e.status == 200 && rl_resp_if_none_match(r, etag.base, etag.len)) {
+    if (e.etag && e.status == 200 && rl_resp_if_none_match(r, e.etag, e.etag_len)) {
         rl_resp_send_not_modified(r);
         return 0;
     }
     req->res.content_length = e.body_len;
-    h2o_send_inline(req, e.body, e.body_len); /* copies; HEAD gets no body */
+    send_body(req, e.body, e.body_len);
     return 0;
 }
 

@@ -14,9 +14,12 @@
  * PUT invalidated the path, must not store what it fetched. Each tag hashes
  * to one of SEQ_SLOTS counters bumped by every invalidation; a lookup
  * returns the counter as its token and a store whose token is stale is
- * dropped (a false positive only costs one store). */
+ * dropped (a false positive only costs one store, so the slot comes from a
+ * plain hash: with 256 slots a keyed one would not make collisions any
+ * harder to find). */
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +40,7 @@ typedef struct centry {
     uint64_t hash, expires_ms;
     size_t size, key_len, len;
     atomic_int refs; /* 1 for the table, 1 per caller holding the value */
-    char data[];     /* key, then value */
+    char data[];     /* value, then key: a held value finds its entry */
 } centry_t;
 
 struct ctag {
@@ -76,6 +79,15 @@ static uint64_t hash_of(const struct rl_mem_cache *c, const char *p, size_t n, c
     }
     memcpy(&v, h, sizeof(v));
     return v;
+}
+
+/* The invalidation counter of tag `p` (FNV-1a). */
+static uint64_t *seq_of(struct rl_mem_cache *c, const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return &c->seq[h % SEQ_SLOTS];
 }
 
 static int table_init(table_t *t)
@@ -166,7 +178,7 @@ static void grow_tags(struct rl_mem_cache *c)
 static centry_t *find_entry(struct rl_mem_cache *c, const char *key, size_t len, uint64_t h)
 {
     for (centry_t *e = *ENTRY_SLOT(c, h); e; e = e->hnext)
-        if (e->hash == h && e->key_len == len && memcmp(e->data, key, len) == 0) return e;
+        if (e->hash == h && e->key_len == len && memcmp(e->data + e->len, key, len) == 0) return e;
     return NULL;
 }
 
@@ -267,9 +279,10 @@ void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const
                          uint64_t now_ms, rl_cache_get_cb cb, void *ud)
 {
     struct rl_mem_cache *c = sh->cache;
-    uint64_t h = hash_of(c, key, key_len, 'k'), th = hash_of(c, tag, tag_len, 't');
+    uint64_t h = hash_of(c, key, key_len, 'k');
+    uint64_t *seq = seq_of(c, tag, tag_len);
     pthread_mutex_lock(&c->mu);
-    uint64_t token = c->seq[th % SEQ_SLOTS];
+    uint64_t token = *seq;
     centry_t *e = find_entry(c, key, key_len, h);
     if (e && e->expires_ms <= now_ms) {
         c->st.expirations++;
@@ -289,8 +302,22 @@ void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const
         cb(ud, 0, NULL, 0, token);
         return;
     }
-    cb(ud, 0, e->data + e->key_len, e->len, token);
+    cb(ud, 0, e->data, e->len, token);
     entry_release(e);
+}
+
+rl_cache_hold_t *rl_shared_cache_hold(rl_shared_t *sh, const void *value)
+{
+    (void)sh;
+    centry_t *e = (centry_t *)((const char *)value - offsetof(centry_t, data));
+    atomic_fetch_add(&e->refs, 1);
+    return (rl_cache_hold_t *)e;
+}
+
+void rl_shared_cache_release(rl_shared_t *sh, rl_cache_hold_t *hold)
+{
+    (void)sh;
+    entry_release((centry_t *)hold);
 }
 
 static ctag_t *tag_get(struct rl_mem_cache *c, const char *tag, size_t tag_len, uint64_t th)
@@ -314,7 +341,7 @@ static int store(struct rl_mem_cache *c, const char *key, size_t key_len, const 
 {
     uint64_t h = hash_of(c, key, key_len, 'k'), th = hash_of(c, tag, tag_len, 't');
     size_t size = sizeof(centry_t) + key_len + len;
-    if (c->seq[th % SEQ_SLOTS] != token) return 0; /* invalidated meanwhile */
+    if (*seq_of(c, tag, tag_len) != token) return 0; /* invalidated meanwhile */
     if (size + sizeof(ctag_t) + tag_len > c->max) return 0;
     centry_t *old = find_entry(c, key, key_len, h);
     if (old) entry_remove(c, old);
@@ -330,8 +357,8 @@ static int store(struct rl_mem_cache *c, const char *key, size_t key_len, const 
     *e = (centry_t){
         .hash = h, .expires_ms = now_ms + ttl_ms, .size = size, .key_len = key_len, .len = len, .tag = t};
     atomic_init(&e->refs, 1);
-    memcpy(e->data, key, key_len);
-    memcpy(e->data + key_len, value, len);
+    memcpy(e->data, value, len);
+    memcpy(e->data + len, key, key_len);
     centry_t **s = ENTRY_SLOT(c, h);
     e->hnext = *s;
     *s = e;
@@ -363,7 +390,7 @@ void rl_shared_cache_invalidate(rl_shared_t *sh, const char *tag, size_t tag_len
     (void)now_ms;
     uint64_t th = hash_of(c, tag, tag_len, 't');
     pthread_mutex_lock(&c->mu);
-    c->seq[th % SEQ_SLOTS]++;
+    (*seq_of(c, tag, tag_len))++;
     ctag_t *t = find_tag(c, tag, tag_len, th);
     while (t) { /* the last entry's removal frees the tag */
         centry_t *e = t->first;

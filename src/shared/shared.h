@@ -108,9 +108,10 @@ typedef struct rl_cache_stats {
     uint64_t max_bytes;      /* the bound (cache.max_memory) */
 } rl_cache_stats_t;
 
-/* `value` (len bytes) is valid only during the call; NULL = a miss. `token`
- * goes to rl_shared_cache_set after a miss: it lets the backend refuse a
- * store that raced with an invalidation of the same tag. */
+/* `value` (len bytes) is valid only during the call (unless held, below);
+ * NULL = a miss. `token` goes to rl_shared_cache_set after a miss: it lets
+ * the backend refuse a store that raced with an invalidation of the same
+ * tag. */
 typedef void (*rl_cache_get_cb)(void *ud, int rc, const void *value, size_t len, uint64_t token);
 typedef void (*rl_cache_done_cb)(void *ud, int rc);
 
@@ -121,6 +122,18 @@ void rl_shared_cache_configure(rl_shared_t *sh, uint64_t max_bytes);
 /* Looks `key` up; `tag` is the tag the entry would have. */
 void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const char *tag, size_t tag_len,
                          uint64_t now_ms, rl_cache_get_cb cb, void *ud);
+
+/* A value kept readable after its get callback returned (a hit answered
+ * without copying its body: the response points into the entry until it is
+ * sent). */
+typedef struct rl_cache_hold rl_cache_hold_t;
+
+/* Holds `value`, which a get callback of `sh` was handed; call it only
+ * inside that callback. The value stays readable (even if the entry is
+ * evicted, replaced or invalidated meanwhile) until rl_shared_cache_release.
+ * Never NULL. */
+rl_cache_hold_t *rl_shared_cache_hold(rl_shared_t *sh, const void *value);
+void rl_shared_cache_release(rl_shared_t *sh, rl_cache_hold_t *hold);
 
 /* Stores `value` under `key` (replacing it) for ttl_ms, tagged `tag`,
  * unless the tag was invalidated since the lookup that gave `token`, or the

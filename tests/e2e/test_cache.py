@@ -5,6 +5,7 @@ private, Set-Cookie and 5xx never cached, no leak between callers, HEAD from
 the GET entry, ttl expiry, and the memory bound."""
 
 import json
+import socket
 import time
 
 import requests
@@ -285,3 +286,47 @@ def test_cache_disabled_by_zero_memory(relais_factory, upstream):
     r = get(inst, "/v1/items/42")
     assert r.status == 200 and r.header("X-Relais-Cache") is None
     assert n["count"] == 2
+
+
+def test_hit_read_slowly_survives_invalidation_and_eviction(relais_factory, upstream):
+    """A hit is sent from the cache entry itself, not a copy: the entry must
+    stay intact while a slow client reads it, even after a PUT invalidated it
+    and other entries pushed it out (under `make test SAN=1`, ASan would
+    report the use after free)."""
+    big = bytes(range(256)) * (6 * 4096)  # 6 MiB, more than the socket buffers hold
+    upstream.on("/internal/items/1", Resp(200, headers=[("Content-Type", "application/octet-stream")], body=big))
+    upstream.on("/internal/items/2", Resp(200, body=b"y" * 40000))
+    upstream.on("/internal/items/3", Resp(200, body=b"z" * 40000))
+
+    def c(inst):
+        out = cfg(inst, upstream)
+        out["cache"] = {"max_memory": "7MiB"}
+        out["limits"] = {"max_body": "16MiB"}
+        return out
+
+    inst = relais_factory(cfg=c)
+    assert get(inst, "/v1/items/1").header("X-Relais-Cache") == "MISS"
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # fixed: the rest waits in relais
+    s.connect(("127.0.0.1", inst.public_port))
+    s.sendall(b"GET /v1/items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert b"x-relais-cache: hit" in head.lower()
+    time.sleep(0.3)  # relais has written what the buffers take, and waits
+    put = httpclient.request(inst.public_port, "PUT", "/v1/items/1", body=b"{}")
+    assert put.status == 200  # invalidates /v1/items/1
+    get(inst, "/v1/items/2")
+    get(inst, "/v1/items/3")
+    assert get(inst, "/v1/items/1").header("X-Relais-Cache") == "MISS"  # the entry is gone, and back
+    get(inst, "/v1/items/2")  # 6 MiB + 2 × 40 kB do not fit in 7 MiB: evictions
+    get(inst, "/v1/items/3")
+    body = bytearray()
+    s.settimeout(10)
+    while len(body) < len(big):
+        d = s.recv(1 << 16)
+        assert d, "connection closed early"
+        body += d
+    s.close()
+    assert bytes(body) == big

@@ -1,7 +1,8 @@
 /* test_lru.c — the memory backend's response cache (shared.h): hits and
  * misses, ttl expiry, LRU eviction under max_bytes (a lookup refreshes an
  * entry), replacement, tag invalidation, the store-after-invalidation race
- * token, lowering the bound, oversized values, and the counters. */
+ * token, lowering the bound, oversized values, the counters, and a held
+ * value outliving its entry. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -219,6 +220,54 @@ static void test_store_after_invalidation_is_dropped(void **state)
     rl_shared_close(sh);
 }
 
+/* A hit held in its callback (the cache step answers without copying)
+ * stays readable while the entry is replaced, invalidated and evicted; the
+ * last release frees it (ASan reports a leak or a use after free). */
+typedef struct held {
+    rl_shared_t *sh;
+    rl_cache_hold_t *hold;
+    const char *value;
+    size_t len;
+} held_t;
+
+static void on_get_hold(void *ud, int rc, const void *value, size_t len, uint64_t token)
+{
+    held_t *h = ud;
+    (void)rc, (void)token;
+    if (value == NULL) return;
+    h->hold = rl_shared_cache_hold(h->sh, value);
+    h->value = value;
+    h->len = len;
+}
+
+static void test_held_value_outlives_its_entry(void **state)
+{
+    (void)state;
+    rl_shared_t *sh = open_cache(1 << 20);
+    set(sh, "a", "/a", "first value", 1000, 0);
+    set(sh, "b", "/b", "second value", 1000, 0);
+    set(sh, "c", "/c", "third value", 1000, 0);
+    held_t ha = {.sh = sh}, hb = {.sh = sh}, hc = {.sh = sh}, hc2 = {.sh = sh};
+    rl_shared_cache_get(sh, "a", 1, "/a", 2, 1, on_get_hold, &ha);
+    rl_shared_cache_get(sh, "b", 1, "/b", 2, 1, on_get_hold, &hb);
+    rl_shared_cache_get(sh, "c", 1, "/c", 2, 1, on_get_hold, &hc);
+    rl_shared_cache_get(sh, "c", 1, "/c", 2, 1, on_get_hold, &hc2); /* two holders of one entry */
+    assert_non_null(ha.hold);
+    assert_non_null(hc2.hold);
+    set(sh, "a", "/a", "replaced", 1000, 1);                /* replaced */
+    rl_shared_cache_invalidate(sh, "/b", 2, 1, NULL, NULL); /* invalidated */
+    rl_shared_cache_configure(sh, 1);                       /* everything evicted */
+    assert_int_equal(stats(sh).entries, 0);
+    assert_memory_equal(ha.value, "first value", ha.len);
+    assert_memory_equal(hb.value, "second value", hb.len);
+    rl_shared_cache_release(sh, hc.hold);
+    assert_memory_equal(hc2.value, "third value", hc2.len);
+    rl_shared_cache_release(sh, hc2.hold);
+    rl_shared_cache_release(sh, ha.hold);
+    rl_shared_cache_release(sh, hb.hold);
+    rl_shared_close(sh);
+}
+
 static void test_many_entries(void **state)
 {
     (void)state;
@@ -251,7 +300,7 @@ int main(void)
         cmocka_unit_test(test_hit_miss_expiry), cmocka_unit_test(test_replace),
         cmocka_unit_test(test_lru_eviction),    cmocka_unit_test(test_too_big_and_disabled),
         cmocka_unit_test(test_invalidate),      cmocka_unit_test(test_store_after_invalidation_is_dropped),
-        cmocka_unit_test(test_many_entries),
+        cmocka_unit_test(test_many_entries),    cmocka_unit_test(test_held_value_outlives_its_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
