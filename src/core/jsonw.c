@@ -1,6 +1,7 @@
 /* jsonw.c — JSON string escaping, see jsonw.h. */
 #include "core/jsonw.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +34,20 @@ static const unsigned char plain[256] = {
     [']' ... '~'] = 1,
 };
 
+/* Whether none of w's eight bytes needs escaping (no control byte, quote,
+ * backslash, DEL or non-ASCII), tested a word at a time: (x - 0x01…) & ~x
+ * has a byte's high bit set where x has a zero byte (a borrow only ever
+ * marks bytes above a real one, so "any" is exact); (x - 0x20…) & ~x
+ * likewise marks bytes below 0x20. */
+static inline bool word_is_plain(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7F);
+    uint64_t hits = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
+                    ((del - ones) & ~del);
+    return ((hits | w) & highs) == 0;
+}
+
 size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -40,6 +55,8 @@ size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t run = i; /* bytes that need no escaping are copied a run at a time */
+        for (uint64_t w; len - run >= 8 && (memcpy(&w, s + run, 8), word_is_plain(w));)
+            run += 8;
         while (run < len && plain[s[run]])
             run++;
         if (run > i) {
@@ -82,13 +99,18 @@ size_t rl_json_escape(char *out, size_t cap, const char *in, size_t len)
 
 size_t rl_fmt_u64(char *out, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0, len;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (len = n; n > 0;)
-        *out++ = tmp[--n];
-    return len;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char tmp[RL_FMT_U64_MAX], *p = tmp + sizeof(tmp);
+    for (; v >= 100; v /= 100)
+        p -= 2, memcpy(p, pairs + 2 * (v % 100), 2);
+    if (v >= 10)
+        p -= 2, memcpy(p, pairs + 2 * v, 2);
+    else
+        *--p = (char)('0' + v);
+    size_t n = (size_t)(tmp + sizeof(tmp) - p);
+    memcpy(out, p, n);
+    return n;
 }

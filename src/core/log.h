@@ -1,7 +1,8 @@
 /* log.h — structured logs: one JSON object per line.
  * Operational messages go to stderr (rl_log_*); the access log goes to stdout
- * through a per-worker buffer (rl_accesslog_*) flushed once per loop turn, so
- * that a line is written whole and a busy worker makes one write() per batch. */
+ * through a per-worker buffer (rl_accesslog_*) that the worker writes out a
+ * few milliseconds after its first line (http/worker.h), so that a line is
+ * written whole and a busy worker makes one write() per batch. */
 #ifndef RL_CORE_LOG_H
 #define RL_CORE_LOG_H
 
@@ -56,7 +57,7 @@ typedef struct rl_access_rec {
 /* Appends one line for `rec`; flushes first if the buffer is nearly full. */
 void rl_accesslog_add(rl_accesslog_t *log, const rl_access_rec_t *rec);
 
-/* Writes out everything buffered (call once per loop turn and at exit). */
+/* Writes out everything buffered (soon after a line is added, and at exit). */
 void rl_accesslog_flush(rl_accesslog_t *log);
 
 void rl_accesslog_free(rl_accesslog_t *log);

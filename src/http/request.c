@@ -39,7 +39,7 @@ static void on_dispose(void *p)
         .upstream = r->provider ? r->provider->name : NULL,
         .upstream_status = r->upstream_status,
     };
-    rl_accesslog_add(&r->w->alog, &rec);
+    rl_worker_access_log(r->w, &rec);
     if (is_public(r)) {
         rl_metrics_request(rec.route, rec.method, rec.method_len, rec.status, (double)rec.duration_us / 1e6);
         rl_metrics_inflight(-1);

@@ -135,10 +135,16 @@ static void on_wake(uv_async_t *a)
     if (atomic_load(&w->server->shutting_down) && !w->stopping) begin_stop(w);
 }
 
-static void on_flush(uv_prepare_t *p)
+static void on_flush(uv_timer_t *t)
 {
-    rl_worker_t *w = p->data;
+    rl_worker_t *w = t->data;
     rl_accesslog_flush(&w->alog);
+}
+
+void rl_worker_access_log(rl_worker_t *w, const rl_access_rec_t *rec)
+{
+    if (w->alog.len == 0) uv_timer_start(&w->flush, on_flush, RL_ACCESSLOG_FLUSH_MS, 0);
+    rl_accesslog_add(&w->alog, rec);
 }
 
 void rl_worker_wake(rl_worker_t *w)
@@ -239,9 +245,8 @@ static int worker_init(rl_worker_t *w)
     h2o_socket_read_start(w->uv_fd, on_uv_ready);
     uv_async_init(&w->loop, &w->wake, on_wake);
     w->wake.data = w;
-    uv_prepare_init(&w->loop, &w->flush);
+    uv_timer_init(&w->loop, &w->flush);
     w->flush.data = w;
-    uv_prepare_start(&w->flush, on_flush);
     if ((w->client = rl_client_new(&w->loop)) == NULL) return -1;
     if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = uv_hrtime();
     rl_rng_seed(&w->rng, seed ^ (uint64_t)w->id);

@@ -63,7 +63,7 @@ struct rl_worker {
     rl_listener_t lis_public, lis_admin; /* own fd_public and fd_admin */
     int fd_public, fd_admin;
     uv_async_t wake;
-    uv_prepare_t flush;
+    uv_timer_t flush;    /* writes the access log out RL_ACCESSLOG_FLUSH_MS after its first unwritten line */
     rl_snapshot_t *snap; /* the worker's reference to the newest snapshot it saw */
     uint64_t snap_gen;
     rl_client_t *client;
@@ -113,6 +113,12 @@ void rl_worker_refresh_snapshot(rl_worker_t *w);
 
 /* Called by the request layer when a request ends (dispose). */
 void rl_worker_request_done(rl_worker_t *w);
+
+/* Appends rec to the worker's access log, written out at most
+ * RL_ACCESSLOG_FLUSH_MS later (or at once when the buffer is nearly full):
+ * a busy worker makes one write() per many lines, an idle one none. */
+#define RL_ACCESSLOG_FLUSH_MS 10
+void rl_worker_access_log(rl_worker_t *w, const rl_access_rec_t *rec);
 
 /* Starts the worker's thread; its listeners are fds already bound. */
 int rl_worker_start(rl_worker_t *w);

@@ -283,18 +283,49 @@ static const char *method_label(const char *m, size_t len)
     return "OTHER";
 }
 
+/* The series of the last few (route, method, status) each thread fed, so
+ * that a request costs a few compares rather than two hashed lookups.
+ * Series live as long as the registry, which lives as long as the process;
+ * route names are compared by content, since a reload frees the old ones. */
+#define MEMO_SLOTS 8
+#define MEMO_ROUTE_MAX 64
+
+typedef struct request_memo {
+    char route[MEMO_ROUTE_MAX]; /* "" and count == NULL: empty */
+    const char *method;         /* a method_label() constant */
+    int status;
+    rl_metrics_series_t *count, *duration;
+} request_memo_t;
+
+static _Thread_local request_memo_t tl_memo[MEMO_SLOTS];
+
 void rl_metrics_request(const char *route, const char *method, size_t method_len, int status, double seconds)
 {
-    char code[4] = "0"; /* snprintf would cost as much as the rest of this function */
-    if (status >= 100 && status <= 999) {
-        code[0] = (char)('0' + status / 100);
-        code[1] = (char)('0' + status / 10 % 10);
-        code[2] = (char)('0' + status % 10);
-        code[3] = '\0';
-    }
     if (route == NULL) route = "";
-    rl_metrics_counter_add(series(&g.requests, route, method_label(method, method_len), code), 1);
-    rl_metrics_histogram_observe(series(&g.request_duration, route, NULL, NULL), seconds);
+    const char *m = method_label(method, method_len);
+    size_t rlen = strlen(route);
+    request_memo_t *memo = &tl_memo[((unsigned)status * 31u + (unsigned)rlen + (unsigned)m[0]) % MEMO_SLOTS];
+    if (memo->count == NULL || memo->method != m || memo->status != status ||
+        strcmp(memo->route, route) != 0) {
+        char code[4] = "0"; /* snprintf would cost as much as the rest of this function */
+        if (status >= 100 && status <= 999) {
+            code[0] = (char)('0' + status / 100);
+            code[1] = (char)('0' + status / 10 % 10);
+            code[2] = (char)('0' + status % 10);
+            code[3] = '\0';
+        }
+        rl_metrics_series_t *count = series(&g.requests, route, m, code);
+        rl_metrics_series_t *duration = series(&g.request_duration, route, NULL, NULL);
+        if (count == NULL || duration == NULL || rlen >= MEMO_ROUTE_MAX) {
+            rl_metrics_counter_add(count, 1);
+            rl_metrics_histogram_observe(duration, seconds);
+            return;
+        }
+        *memo = (request_memo_t){.method = m, .status = status, .count = count, .duration = duration};
+        memcpy(memo->route, route, rlen + 1);
+    }
+    rl_metrics_counter_add(memo->count, 1);
+    rl_metrics_histogram_observe(memo->duration, seconds);
 }
 
 void rl_metrics_inflight(int delta)

@@ -92,6 +92,30 @@ static void test_json_escape(void **state)
     escape("x\"y\x01z\xc3\xa9w", 8, "x\\\"y\\u0001z\xc3\xa9w"); /* runs between escapes */
 }
 
+/* Every byte value at every position of a plain 17-byte string (so in each
+ * lane of the word-at-a-time scan, and in the tail): escaped exactly as
+ * the same byte alone, between the same plain bytes. */
+static void test_json_escape_every_byte_in_every_lane(void **state)
+{
+    (void)state;
+    for (int b = 0; b < 256; b++) {
+        char one[8], want[64];
+        char c = (char)b;
+        size_t n1 = rl_json_escape(one, sizeof(one), &c, 1);
+        for (size_t pos = 0; pos < 17; pos++) {
+            char in[17], out[64];
+            memset(in, 'a', sizeof(in));
+            in[pos] = c;
+            memset(want, 'a', pos);
+            memcpy(want + pos, one, n1);
+            memset(want + pos + n1, 'a', sizeof(in) - pos - 1);
+            size_t n = rl_json_escape(out, sizeof(out), in, sizeof(in));
+            assert_int_equal(n, sizeof(in) - 1 + n1);
+            assert_memory_equal(out, want, n);
+        }
+    }
+}
+
 static void fmt(uint64_t v, const char *want)
 {
     char out[RL_FMT_U64_MAX + 1];
@@ -106,7 +130,19 @@ static void test_fmt_u64(void **state)
     fmt(0, "0");
     fmt(7, "7");
     fmt(10, "10");
+    fmt(99, "99");
+    fmt(100, "100");
     fmt(1234567890, "1234567890");
+    for (uint64_t v = 0, p = 1; p <= 10000000000000000000ull;
+         p *= 10) { /* every length, both sides of 10^k */
+        char want[32];
+        v = p - 1;
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+        fmt(v, want);
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)p);
+        fmt(p, want);
+        if (p > UINT64_MAX / 10) break;
+    }
     fmt(UINT64_MAX, "18446744073709551615");
 }
 
@@ -151,9 +187,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_table),   cmocka_unit_test(test_reqid_sane),
         cmocka_unit_test(test_reqid_uuid7), cmocka_unit_test(test_rng),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_fmt_u64),
-        cmocka_unit_test(test_envelope),    cmocka_unit_test(test_diag),
-        cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_json_escape_every_byte_in_every_lane),
+        cmocka_unit_test(test_fmt_u64),     cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_diag),        cmocka_unit_test(test_ct_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

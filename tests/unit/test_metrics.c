@@ -321,6 +321,15 @@ static void test_relais_families(void **state)
     rl_metrics_request("items", "GET", 3, 200, 0.2);
     rl_metrics_request(NULL, "BREW", 4, 404, 0.001);
     rl_metrics_request("items", "GETX", 3, 502, 0.001); /* method_len bounds the method */
+    /* a route name at an address another name had (a reload frees the old
+     * config): counted under its own name, not the memoized one */
+    char reused[16] = "memo-a";
+    rl_metrics_request(reused, "GET", 3, 200, 0.001);
+    memcpy(reused, "memo-b", 7);
+    rl_metrics_request(reused, "GET", 3, 200, 0.001);
+    rl_metrics_request(reused, "GET", 3, 201, 0.001);
+    rl_metrics_request(reused, "POST", 4, 201, 0.001);
+    rl_metrics_request(reused, "POST", 4, 201, 0.001);
     rl_metrics_inflight(1);
     rl_metrics_inflight(1);
     rl_metrics_inflight(-1);
@@ -347,6 +356,11 @@ static void test_relais_families(void **state)
     assert_has_line(t, "relais_requests_total{route=\"items\",method=\"GET\",status=\"200\"} 2");
     assert_has_line(t, "relais_requests_total{route=\"\",method=\"OTHER\",status=\"404\"} 1");
     assert_has_line(t, "relais_requests_total{route=\"items\",method=\"GET\",status=\"502\"} 1");
+    assert_has_line(t, "relais_requests_total{route=\"memo-a\",method=\"GET\",status=\"200\"} 1");
+    assert_has_line(t, "relais_requests_total{route=\"memo-b\",method=\"GET\",status=\"200\"} 1");
+    assert_has_line(t, "relais_requests_total{route=\"memo-b\",method=\"GET\",status=\"201\"} 1");
+    assert_has_line(t, "relais_requests_total{route=\"memo-b\",method=\"POST\",status=\"201\"} 2");
+    assert_has_line(t, "relais_request_duration_seconds_count{route=\"memo-b\"} 4");
     assert_has_line(t, "relais_request_duration_seconds_bucket{route=\"items\",le=\"0.005\"} 2");
     assert_has_line(t, "relais_request_duration_seconds_bucket{route=\"items\",le=\"0.25\"} 3");
     assert_has_line(t, "relais_request_duration_seconds_count{route=\"items\"} 3");
