@@ -212,6 +212,7 @@ static void store(rl_request_t *r, rl_resp_state_t *s, h2o_iovec_t body, h2o_iov
                      .stored_ms = rl_request_now_ms(r),
                      .etag = etag.base,
                      .etag_len = etag.len,
+                     .own_etag = own_etag,
                      .headers = hdrs,
                      .n_headers = n,
                      .body = body.base,

@@ -145,6 +145,18 @@ def test_if_match_uses_a_fresh_cached_representation(relais_factory, upstream):
     assert upstream.requests == []  # decided from the cache
     assert req(inst, "PATCH", "/v1/items/42", [("If-Match", tag)], body=b"{}").status == 204
     assert [q.method for q in upstream.requests] == ["PATCH"]
+    # the cached tag is relais' own (the upstream sent none): not forwarded
+    assert upstream.requests[0].header("If-Match") is None
+
+
+def test_if_match_from_the_cache_forwards_the_upstreams_own_tag(relais_factory, upstream):
+    json_item(upstream, extra=[("ETag", '"v7"')])
+    inst = relais_factory(cfg=lambda i: cfg(i, upstream, cache=True))
+    assert req(inst, "GET", "/v1/items/42").header("ETag") == '"v7"'
+    upstream.reset()
+    assert req(inst, "PATCH", "/v1/items/42", [("If-Match", '"v7"')], body=b"{}").status == 204
+    assert [q.method for q in upstream.requests] == ["PATCH"]  # decided from the cache
+    assert upstream.requests[0].header("If-Match") == '"v7"'  # the upstream re-checks atomically
 
 
 def test_if_match_with_renames_uses_the_client_representation(relais_factory, upstream):
