@@ -121,6 +121,15 @@ static void send_body(h2o_req_t *req, const char *body, size_t len)
         h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* The h2o token a stored header's hint names, when it is that header's
+ * name (the entry may come from another build); NULL otherwise. */
+static const h2o_token_t *hinted_token(const rl_centry_hdr_t *h)
+{
+    if (h->hint == 0 || h->hint > H2O_MAX_TOKENS) return NULL;
+    const h2o_token_t *t = &h2o__tokens[h->hint - 1];
+    return h2o_memis(t->buf.base, t->buf.len, h->name, h->name_len) ? t : NULL;
+}
+
 /* Answers r from a cached entry; -1 (nothing sent) when it is unreadable.
  * The response's headers and body point into the entry, held for r. */
 static int serve_hit(rl_request_t *r, const char *value, size_t len)
@@ -132,9 +141,15 @@ static int serve_hit(rl_request_t *r, const char *value, size_t len)
     r->cache_hold = rl_shared_cache_hold(r->w->shared, value);
     req->res.status = e.status;
     req->res.reason = reason_of(e.status);
-    for (size_t i = 0; i < e.n_headers; i++)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, e.headers[i].name, e.headers[i].name_len, 1,
-                              NULL, e.headers[i].value, e.headers[i].value_len);
+    for (size_t i = 0; i < e.n_headers; i++) {
+        const rl_centry_hdr_t *h = &e.headers[i];
+        const h2o_token_t *t = hinted_token(h);
+        if (t != NULL)
+            h2o_add_header(&req->pool, &req->res.headers, t, NULL, h->value, h->value_len);
+        else
+            h2o_add_header_by_str(&req->pool, &req->res.headers, h->name, h->name_len, 1, NULL, h->value,
+                                  h->value_len);
+    }
     if (e.etag) h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, e.etag, e.etag_len);
     rl_request_add_common_headers(r);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-relais-cache"), 0, NULL,

@@ -1,10 +1,10 @@
 /* cacheentry.h — one cached response as bytes, the value stored through
  * shared/shared.h: status, headers, entity-tag, time stored, body. Pure.
  *
- * Layout (little-endian): "RLC1", u16 status (| 0x8000 when the tag is
+ * Layout (little-endian): "RLC2", u16 status (| 0x8000 when the tag is
  * relais' own rather than the upstream's), u16 n_headers, u64 stored_ms,
  * u16 etag_len, u32 body_len, then per header u16 name_len, u32 value_len,
- * name, value; then the tag, then the body. */
+ * u8 hint, name, value; then the tag, then the body. */
 #ifndef RL_POLICY_CACHEENTRY_H
 #define RL_POLICY_CACHEENTRY_H
 
@@ -19,6 +19,9 @@ typedef struct rl_centry_hdr {
     size_t name_len;
     const char *value;
     size_t value_len;
+    /* The writer's note on the name, kept as it is (the cache uses 1 + the
+     * index of h2o's token, checked against the name before use); 0 = none. */
+    unsigned char hint;
 } rl_centry_hdr_t;
 
 typedef struct rl_centry {

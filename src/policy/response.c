@@ -206,7 +206,10 @@ static void store(rl_request_t *r, rl_resp_state_t *s, h2o_iovec_t body, h2o_iov
         const h2o_header_t *h = &req->res.headers.entries[i];
         if (!stored_header(h)) continue;
         if (n == RL_CACHEENTRY_MAX_HEADERS) return;
-        hdrs[n++] = (rl_centry_hdr_t){h->name->base, h->name->len, h->value.base, h->value.len};
+        unsigned char hint = h2o_iovec_is_token(h->name)
+                                 ? (unsigned char)(1 + ((const h2o_token_t *)h->name - h2o__tokens))
+                                 : 0;
+        hdrs[n++] = (rl_centry_hdr_t){h->name->base, h->name->len, h->value.base, h->value.len, hint};
     }
     rl_centry_t e = {.status = req->res.status,
                      .stored_ms = rl_request_now_ms(r),

@@ -415,7 +415,7 @@ int rl_mock_parse(rl_mock_set_t *s, const char *text, size_t len, const char *or
         s->items = items;
         s->cap = cap;
     }
-    if (rc == 0) {
+    if (rc == 0 && n > 0) { /* "[]" adds nothing (and s->items may still be NULL) */
         memcpy(s->items + s->n, tmp, n * sizeof(*tmp));
         s->n += n;
     } else {

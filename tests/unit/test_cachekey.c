@@ -151,7 +151,7 @@ static void test_storable(void **state)
 static void test_entry_roundtrip(void **state)
 {
     (void)state;
-    rl_centry_hdr_t h[] = {{"content-type", 12, "application/json", 16}, {"x-a", 3, "", 0}};
+    rl_centry_hdr_t h[] = {{"content-type", 12, "application/json", 16, 21}, {"x-a", 3, "", 0, 0}};
     rl_centry_t e = {.status = 200,
                      .stored_ms = 1234567890123ull,
                      .etag = "\"t\"",
@@ -172,6 +172,8 @@ static void test_entry_roundtrip(void **state)
     assert_int_equal(d.stored_ms, 1234567890123ull);
     assert_int_equal(d.n_headers, 2);
     assert_memory_equal(d.headers[0].value, "application/json", 16);
+    assert_int_equal(d.headers[0].hint, 21); /* kept as it is */
+    assert_int_equal(d.headers[1].hint, 0);
     assert_int_equal(d.headers[1].value_len, 0);
     assert_memory_equal(d.etag, "\"t\"", 3);
     assert_int_equal(d.body_len, 7);

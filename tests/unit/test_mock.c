@@ -133,6 +133,13 @@ static void test_parse_single_object_and_defaults(void **state)
     assert_int_equal(s.items[0].source, RL_MOCK_FILE);
     assert_string_equal(winner(&s, req(RL_M_DELETE, "/", NULL, NULL, NULL)), "default");
     rl_mock_set_clear(&s);
+    /* an empty array is a file with no fixtures, first or not (fuzz_mock_fixture) */
+    load(&s, "[]", RL_MOCK_FILE);
+    assert_int_equal(s.n, 0);
+    load(&s, "{\"match\":{\"path\":\"/\"},\"response\":{}}", RL_MOCK_FILE);
+    load(&s, "[]", RL_MOCK_FILE);
+    assert_int_equal(s.n, 1);
+    rl_mock_set_clear(&s);
 }
 
 static void test_parse_errors(void **state)
