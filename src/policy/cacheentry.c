@@ -1,6 +1,7 @@
 /* cacheentry.c — a cached response as bytes, see cacheentry.h. */
 #include "policy/cacheentry.h"
 
+#include <endian.h>
 #include <string.h>
 
 #define FIXED 22     /* magic 4, status 2, n 2, stored 8, etag 2, body 4 */
@@ -15,10 +16,11 @@ static char *put(char *o, uint64_t v, int n)
 
 static uint64_t get(const char *p, int n)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    return v;
+    unsigned char b[8] = {0};
+    uint64_t v;
+    memcpy(b, p, (size_t)n);
+    memcpy(&v, b, sizeof(v));
+    return le64toh(v);
 }
 
 size_t rl_centry_size(const rl_centry_t *e)

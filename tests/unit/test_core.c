@@ -52,7 +52,9 @@ static void test_reqid_uuid7(void **state)
     assert_string_equal(a, "0192f3c4-a5b6-7000-8000-000000000000");
     rl_reqid_uuid7(b, 0x0192f3c4a5b7ull, ~0ull, ~0ull);
     assert_string_equal(b, "0192f3c4-a5b7-7fff-bfff-ffffffffffff");
-    assert_true(strcmp(a, b) < 0); /* time-ordered */
+    assert_true(strcmp(a, b) < 0);                                         /* time-ordered */
+    rl_reqid_uuid7(b, 0x0123456789abull, 0xcdeull, 0x0123456789abcdefull); /* every digit in place */
+    assert_string_equal(b, "01234567-89ab-7cde-8123-456789abcdef");
     assert_true(rl_reqid_is_sane(a, 36));
 }
 
