@@ -18,7 +18,9 @@
 #       cost against nginx, and what relais adds on top (vs (d))
 #
 # Equal worker counts. wrk drives each for a warm-up and then measured runs
-# (--latency) in BENCH_ROUNDS rounds that go through every scenario in turn,
+# (--latency) in BENCH_ROUNDS rounds that go through every scenario in turn
+# (ten rounds of 3 s rather than five of 6 s: a shared VM's throughput drifts
+# in spells of seconds, and twice the samples steady the medians),
 # so that a drift of the machine (other load, CPU frequency) hits every
 # scenario alike; bench/report.py prints the median of the rounds for
 # requests/s, p50 and p99, and each ratio as the median of the ratios of the
@@ -27,7 +29,7 @@
 # connections (bench/idle_conns.py). Everything lives in one mktemp dir and
 # every process is stopped on exit, however the script ends.
 #
-# Knobs (environment): BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5),
+# Knobs (environment): BENCH_DURATION (3s), BENCH_WARMUP (2s), BENCH_ROUNDS (10),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_WORKERS (2),
 # BENCH_IDLE_CONNS (10000), BENCH_STRICT=1 (exit 1 when a target is missed),
 # BENCH_KEEP=1 (keep the work dir), RELAIS_BIN (build/relais).
@@ -36,8 +38,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RELAIS_BIN=${RELAIS_BIN:-$ROOT/build/relais}
-DURATION=${BENCH_DURATION:-6s}
-ROUNDS=${BENCH_ROUNDS:-5}
+DURATION=${BENCH_DURATION:-3s}
+ROUNDS=${BENCH_ROUNDS:-10}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
