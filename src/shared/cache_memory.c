@@ -19,6 +19,7 @@
  * harder to find). */
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,12 @@ void rl_shared_cache_configure(rl_shared_t *sh, uint64_t max_bytes)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* The entry whose value a get callback on this thread is being handed:
+ * rl_shared_cache_hold then takes over the lookup's reference rather than
+ * adding one (each atomic on an entry is a cache line the workers pass
+ * around). */
+static _Thread_local centry_t *tl_lent;
+
 void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const char *tag, size_t tag_len,
                          uint64_t now_ms, rl_cache_get_cb cb, void *ud)
 {
@@ -291,8 +298,10 @@ void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const
     }
     if (e) {
         c->st.hits++;
-        lru_unlink(c, e);
-        lru_push_hot(c, e);
+        if (c->hot != e) { /* already the hottest: no write to the shared list */
+            lru_unlink(c, e);
+            lru_push_hot(c, e);
+        }
         atomic_fetch_add(&e->refs, 1);
     } else {
         c->st.misses++;
@@ -302,15 +311,22 @@ void rl_shared_cache_get(rl_shared_t *sh, const char *key, size_t key_len, const
         cb(ud, 0, NULL, 0, token);
         return;
     }
+    centry_t *outer = tl_lent; /* a get inside another's callback */
+    tl_lent = e;
     cb(ud, 0, e->data, e->len, token);
-    entry_release(e);
+    bool held = tl_lent == NULL;
+    tl_lent = outer;
+    if (!held) entry_release(e);
 }
 
 rl_cache_hold_t *rl_shared_cache_hold(rl_shared_t *sh, const void *value)
 {
     (void)sh;
     centry_t *e = (centry_t *)((const char *)value - offsetof(centry_t, data));
-    atomic_fetch_add(&e->refs, 1);
+    if (tl_lent == e)
+        tl_lent = NULL; /* the lookup's own reference passes to the holder */
+    else
+        atomic_fetch_add(&e->refs, 1);
     return (rl_cache_hold_t *)e;
 }
 

@@ -240,6 +240,13 @@ static void on_get_hold(void *ud, int rc, const void *value, size_t len, uint64_
     h->len = len;
 }
 
+static void on_get_hold_twice(void *ud, int rc, const void *value, size_t len, uint64_t token)
+{
+    held_t *h = ud;
+    on_get_hold(ud, rc, value, len, token);
+    assert_ptr_equal(rl_shared_cache_hold(h->sh, value), h->hold);
+}
+
 static void test_held_value_outlives_its_entry(void **state)
 {
     (void)state;
@@ -252,6 +259,10 @@ static void test_held_value_outlives_its_entry(void **state)
     rl_shared_cache_get(sh, "b", 1, "/b", 2, 1, on_get_hold, &hb);
     rl_shared_cache_get(sh, "c", 1, "/c", 2, 1, on_get_hold, &hc);
     rl_shared_cache_get(sh, "c", 1, "/c", 2, 1, on_get_hold, &hc2); /* two holders of one entry */
+    held_t twice = {.sh = sh};
+    rl_shared_cache_get(sh, "c", 1, "/c", 2, 1, on_get_hold_twice, &twice); /* held twice in one callback */
+    rl_shared_cache_release(sh, twice.hold);
+    rl_shared_cache_release(sh, twice.hold);
     assert_non_null(ha.hold);
     assert_non_null(hc2.hold);
     set(sh, "a", "/a", "replaced", 1000, 1);                /* replaced */
