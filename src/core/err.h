@@ -25,7 +25,8 @@
     XX(CIRCUIT_OPEN, "circuit_open", 503)                                                                    \
     XX(SHARED_STATE_UNAVAILABLE, "shared_state_unavailable", 503)                                            \
     XX(UPSTREAM_TIMEOUT, "upstream_timeout", 504)                                                            \
-    XX(GONE, "gone", 410)
+    XX(GONE, "gone", 410)                                                                                    \
+    XX(AUDIT_UNAVAILABLE, "audit_unavailable", 503)
 
 /* Negative so that functions can return 0 for success and -RL_E… never
  * collides with a count. RL_EOK is 0. */

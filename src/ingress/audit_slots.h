@@ -37,7 +37,7 @@ typedef struct rl_audit_slots {
     atomic_size_t held;             /* reserved + queued + being written */
     atomic_size_t parked;           /* requests waiting for a slot, every worker */
     atomic_uint_fast64_t waits;     /* total: requests that had to park */
-    atomic_uint_fast64_t abandoned; /* total: parked requests whose client left */
+    atomic_uint_fast64_t abandoned; /* total: parked requests cancelled (client left, or timed out) */
 } rl_audit_slots_t;
 
 typedef struct rl_audit_waiter rl_audit_waiter_t;

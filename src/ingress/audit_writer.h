@@ -82,7 +82,8 @@ void rl_audit_writer_run_jobs(rl_audit_writer_t *w, int64_t now_ms);
 void rl_audit_writer_stop(rl_audit_writer_t *w);
 
 /* Counters for tests and metrics: rows written; requests that parked for
- * a slot (waits) and those whose client left while parked (abandoned);
+ * a slot (waits) and those that left while parked (abandoned: the client
+ * went, or limits.request_timeout ran out);
  * batches the store refused (failures). */
 typedef struct rl_audit_writer_stats {
     uint64_t written, waits, abandoned, failures;

@@ -209,7 +209,8 @@ static int declare_all(void)
          &g.audit_abandoned,
          RL_METRICS_COUNTER,
          "relais_audit_abandoned_total",
-         "Audited requests whose client left while they waited for a slot.",
+         "Audited requests that left while they waited for a slot: the client went, or "
+         "limits.request_timeout ran out.",
          {NULL},
          0},
         {NULL,

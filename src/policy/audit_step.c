@@ -27,6 +27,7 @@
 
 #include "core/hex.h"
 #include "core/sha256.h"
+#include "http/envelope.h"
 #include "http/method.h"
 #include "ingress/audit.h"
 #include "ingress/audit_writer.h"
@@ -149,6 +150,7 @@ static void record(rl_request_t *r, rl_audit_writer_t *w, const char *route)
 struct rl_audit_park {
     rl_audit_waitq_t q;
     uv_async_t async;
+    uv_timer_t expiry; /* due when the oldest parked request has waited limits.request_timeout */
     rl_audit_watch_t watch;
     rl_audit_writer_t *writer;
 };
@@ -158,8 +160,49 @@ typedef struct ticket {
     rl_request_t *r;
     const char *route;
     rl_audit_resume_cb resume;
-    bool holds; /* r holds a slot: its record fills it at disposal */
+    bool holds;         /* r holds a slot: its record fills it at disposal */
+    uint64_t parked_ms; /* the loop's time when it parked */
 } ticket_t;
+
+static uint64_t due_of(const ticket_t *t)
+{
+    return t->parked_ms + t->r->snap->cfg->request_timeout_ms;
+}
+
+static void on_expiry(uv_timer_t *tm);
+
+/* Sets the expiry timer for the oldest parked request (the FIFO is in
+ * parking order, so it is due first); stops it when none is parked. */
+static void arm_expiry(struct rl_audit_park *p)
+{
+    if (p->q.head == NULL) {
+        uv_timer_stop(&p->expiry);
+        return;
+    }
+    const ticket_t *t = H2O_STRUCT_FROM_MEMBER(ticket_t, wt, p->q.head);
+    uint64_t now = uv_now(p->expiry.loop), due = due_of(t);
+    uv_timer_start(&p->expiry, on_expiry, due > now ? due - now : 0, 0);
+}
+
+/* A request may wait for a slot no longer than limits.request_timeout, the
+ * bound of a whole request: past it, it is answered 503 audit_unavailable
+ * with Retry-After (the writer retries a failed batch every second). It did
+ * nothing, so it leaves no record; its ticket's disposal finds it gone. */
+static void on_expiry(uv_timer_t *tm)
+{
+    struct rl_audit_park *p = tm->data;
+    uint64_t now = uv_now(tm->loop);
+    while (p->q.head != NULL) {
+        ticket_t *t = H2O_STRUCT_FROM_MEMBER(ticket_t, wt, p->q.head);
+        if (due_of(t) > now) break;
+        rl_audit_slots_cancel(rl_audit_writer_slots(p->writer), &p->q, &t->wt);
+        rl_request_add_header(t->r, H2O_STRLIT("retry-after"), "1", 1);
+        rl_respond_error(t->r, RL_EAUDIT_UNAVAILABLE, NULL,
+                         "the audit trail cannot be written now: request not run (waited %llu ms for a slot)",
+                         (unsigned long long)(now - t->parked_ms));
+    }
+    arm_expiry(p);
+}
 
 static void on_park_wake(uv_async_t *a)
 {
@@ -177,6 +220,8 @@ static struct rl_audit_park *park_of(rl_worker_t *w, rl_audit_writer_t *writer)
     uv_async_init(&w->loop, &p->async, on_park_wake);
     uv_unref((uv_handle_t *)&p->async);
     p->async.data = p;
+    uv_timer_init(&w->loop, &p->expiry);
+    p->expiry.data = p;
     p->watch.async = &p->async;
     rl_audit_writer_watch(writer, &p->watch);
     return w->audit_park = p;
@@ -208,6 +253,11 @@ bool rl_audit_step_reserve(rl_request_t *r, const char *route, rl_audit_resume_c
     ticket_t *t = h2o_mem_alloc_shared(&r->req->pool, sizeof(*t), on_ticket_dispose);
     *t = (ticket_t){.r = r, .route = route, .resume = resume};
     t->holds = rl_audit_slots_reserve(rl_audit_writer_slots(writer), &p->q, &t->wt, on_granted);
+    if (!t->holds) {
+        uv_update_time(&r->w->loop); /* h2o may have polled long since the uv loop last ran */
+        t->parked_ms = uv_now(&r->w->loop);
+        if (!uv_is_active((uv_handle_t *)&p->expiry)) arm_expiry(p);
+    }
     return t->holds;
 }
 

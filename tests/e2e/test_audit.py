@@ -3,7 +3,8 @@ holds), `relais audit verify` after tampering with the SQLite file, no
 record lost with a one-slot queue under 200 concurrent requests or across
 a SIGTERM under load, a full queue parking audited requests without
 stalling the worker (the store held locked by the test), a parked request
-whose client leaves, and GET /admin/v1/audit (filters, pagination, the
+whose client leaves, one that waits past limits.request_timeout (503
+audit_unavailable), and GET /admin/v1/audit (filters, pagination, the
 read itself audited)."""
 
 import signal
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from harness import httpclient
-from harness.relais import ADMIN_TOKEN, run_cli
+from harness.relais import ADMIN_TOKEN, assert_envelope, run_cli
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -247,6 +248,46 @@ def test_parked_request_whose_client_leaves(relais_factory, upstream, tmp_path):
     assert [r["path"] for r in rows] == ["/files/warm", "/files/h0", "/files/h1"]  # it did nothing: no record
     assert httpclient.request(inst.public_port, "POST", "/files/after", body=b"x").status == 200
     assert len(wait_rows(inst, 4)) == 4  # and no slot was lost either
+
+
+def test_parked_request_times_out_with_503(relais_factory, upstream):
+    """A request waits for a slot no longer than limits.request_timeout: then
+    503 audit_unavailable with Retry-After, without reaching the upstream and
+    without a record; the one that held the slot is written once the store
+    lets go, and no slot is lost."""
+    def c(inst):
+        out = inst.config(upstream.url, audit={"queue": 1}, workers=1)
+        out["limits"]["request_timeout"] = "1s"
+        return out
+
+    inst = relais_factory(cfg=c)
+    assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
+    assert len(wait_rows(inst, 1)) == 1
+    db = lock_store(inst)
+    results, threads = {}, []
+    try:
+        threads.append(post_in_thread(inst, "t0", results))
+        upstream.wait_for_requests(2)  # t0 holds the only slot; its record cannot be stored
+        t0 = time.monotonic()
+        r = httpclient.request(inst.public_port, "POST", "/files/t1", body=b"x", headers=[("x-request-id", "t1")],
+                               timeout=10)
+        waited = time.monotonic() - t0
+        assert_envelope(r.status, r, r.body, 503, "audit_unavailable")
+        assert r.header("Retry-After") == "1"
+        assert 0.9 <= waited < 5, waited
+        threads[0].join(10)
+        assert results["t0"][0] == 200  # it held its slot: answered, its record waits for the store
+    finally:
+        db.rollback()
+        db.close()
+    rows = wait_rows(inst, 2)
+    assert [r["path"] for r in rows] == ["/files/warm", "/files/t0"]
+    assert [q.path for q in upstream.requests if q.path.startswith("/files/t")] == ["/files/t0"]
+    assert httpclient.request(inst.public_port, "POST", "/files/after", body=b"x").status == 200
+    assert len(wait_rows(inst, 3)) == 3  # no slot lost
+    m = audit_metrics(inst)
+    assert m["relais_audit_abandoned_total"] == 1
+    assert m["relais_audit_queue_slots_held"] == 0
 
 
 def test_admin_audit_filters_pagination_and_self_audit(relais):
