@@ -173,15 +173,24 @@ def post_in_thread(inst, name, results):
     return t
 
 
-def test_full_queue_parks_audited_requests_not_the_worker(relais_factory, upstream):
-    inst = relais_factory(audit={"queue": 1}, workers=1)  # one worker: everything shares its loop
+def hold_the_only_slot(inst, upstream, name):
+    """On a relais with a one-slot queue: writes a first record, locks the
+    store, and starts POST /files/<name>, which takes the only slot and
+    reaches the upstream; its record cannot be stored until the lock goes.
+    Returns (db, results, threads) for the caller's try/finally."""
     assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
     assert len(wait_rows(inst, 1)) == 1
     db = lock_store(inst)
-    results, threads = {}, []
+    results = {}
+    threads = [post_in_thread(inst, name, results)]
+    upstream.wait_for_requests(2)  # warm + name
+    return db, results, threads
+
+
+def test_full_queue_parks_audited_requests_not_the_worker(relais_factory, upstream):
+    inst = relais_factory(audit={"queue": 1}, workers=1)  # one worker: everything shares its loop
+    db, results, threads = hold_the_only_slot(inst, upstream, "p0")
     try:
-        threads.append(post_in_thread(inst, "p0", results))
-        upstream.wait_for_requests(2)  # warm + p0: p0 holds the only slot, its record cannot be stored
         for i in range(1, 6):
             threads.append(post_in_thread(inst, f"p{i}", results))
         time.sleep(0.3)  # p1..p5 reach relais and park
@@ -219,13 +228,8 @@ def test_full_queue_parks_audited_requests_not_the_worker(relais_factory, upstre
 
 def test_parked_request_whose_client_leaves(relais_factory, upstream, tmp_path):
     inst = relais_factory(audit={"queue": 1}, workers=1)
-    assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
-    assert len(wait_rows(inst, 1)) == 1
-    db = lock_store(inst)
-    results, threads = {}, []
+    db, results, threads = hold_the_only_slot(inst, upstream, "h0")
     try:
-        threads.append(post_in_thread(inst, "h0", results))
-        upstream.wait_for_requests(2)
         # HTTP/2: the stream is disposed as soon as the client goes, while parked
         gone = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "--max-time", "0.5", "-X", "POST",
                                "-H", "x-request-id: gone", "--data-binary", "x", inst.url("/files/gone")],
@@ -261,13 +265,8 @@ def test_parked_request_times_out_with_503(relais_factory, upstream):
         return out
 
     inst = relais_factory(cfg=c)
-    assert httpclient.request(inst.public_port, "POST", "/files/warm", body=b"x").status == 200
-    assert len(wait_rows(inst, 1)) == 1
-    db = lock_store(inst)
-    results, threads = {}, []
+    db, results, threads = hold_the_only_slot(inst, upstream, "t0")
     try:
-        threads.append(post_in_thread(inst, "t0", results))
-        upstream.wait_for_requests(2)  # t0 holds the only slot; its record cannot be stored
         t0 = time.monotonic()
         r = httpclient.request(inst.public_port, "POST", "/files/t1", body=b"x", headers=[("x-request-id", "t1")],
                                timeout=10)
