@@ -194,6 +194,7 @@ rl_step_t rl_policy_cache(rl_request_t *r)
         return RL_STEP_NEXT;
     rl_resp_state_t *s = rl_resp_state(r);
     s->cache_route = true;
+    s->own_mark = r->req->res.headers.size;
     char buf[RL_CACHEKEY_MAX]; /* built here, kept at its length: 8 KiB from the pool would be a malloc */
     s->key_len = rl_cache_build_key(r, buf, sizeof(buf));
     if (s->key_len == 0) return RL_STEP_NEXT; /* too long to key: not cached */

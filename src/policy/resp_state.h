@@ -26,6 +26,10 @@ typedef struct rl_resp_state {
     char *key; /* the cache key (pool) */
     size_t key_len;
     uint64_t token; /* from the lookup, for the store */
+    /* res.headers.size at the lookup: the headers before it are relais'
+     * answer to this request alone (CORS, rate limit, quota), not part of
+     * the upstream's answer, and are never stored */
+    size_t own_mark;
     /* response.c */
     size_t hdr_mark; /* res.headers.size before the RESPONSE phase added any */
     bool buffering;  /* rl_response_begin asked for the whole body */

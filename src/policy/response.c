@@ -191,7 +191,7 @@ static h2o_iovec_t settle_etag(rl_request_t *r, h2o_iovec_t body, bool own, bool
 
 static bool stored_header(const h2o_header_t *h)
 {
-    static const char *const skip[] = {"x-request-id", "etag", "x-relais-cache", "age"};
+    static const char *const skip[] = {"x-request-id", "etag", "x-relais-cache", "age", "x-relais-attempts"};
     for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
         if (h2o_memis(h->name->base, h->name->len, skip[k], strlen(skip[k]))) return false;
     return true;
@@ -202,7 +202,9 @@ static void store(rl_request_t *r, rl_resp_state_t *s, h2o_iovec_t body, h2o_iov
     h2o_req_t *req = r->req;
     rl_centry_hdr_t hdrs[RL_CACHEENTRY_MAX_HEADERS];
     size_t n = 0;
-    for (size_t i = 0; i < s->hdr_mark && i < req->res.headers.size; i++) {
+    /* [own_mark, hdr_mark): the upstream's headers and those that describe
+     * the answer (X-Relais-Provider); a hit adds its own per-request ones */
+    for (size_t i = s->own_mark; i < s->hdr_mark && i < req->res.headers.size; i++) {
         const h2o_header_t *h = &req->res.headers.entries[i];
         if (!stored_header(h)) continue;
         if (n == RL_CACHEENTRY_MAX_HEADERS) return;

@@ -330,3 +330,31 @@ def test_hit_read_slowly_survives_invalidation_and_eviction(relais_factory, upst
         body += d
     s.close()
     assert bytes(body) == big
+
+
+def test_hit_does_not_replay_the_storing_requests_own_headers(relais_factory, upstream):
+    """relais' per-request headers (CORS, rate limit) were added before the
+    upstream answered; the stored answer must not carry them, or a hit sends
+    both its own and the storing request's (two Access-Control-Allow-Origin
+    values, which a browser rejects; another caller's RateLimit-Remaining)."""
+    n = counting(upstream, "/internal/items/42")
+
+    def c(inst):
+        out = cfg(inst, upstream, key_by_consumer=False)
+        out["cors"] = {"allow_origins": ["https://a.example", "https://b.example"]}
+        out["routes"][0]["rate_limit"] = {"limit": "100/min", "by": "ip"}
+        return out
+
+    inst = relais_factory(cfg=c)
+    r1 = get(inst, "/v1/items/42", [("Origin", "https://a.example")])
+    assert r1.header("X-Relais-Cache") == "MISS" and r1.header("RateLimit-Remaining") == "99"
+    r2 = get(inst, "/v1/items/42", [("Origin", "https://b.example")])
+    assert r2.header("X-Relais-Cache") == "HIT" and n["count"] == 1
+
+    def values(r, name):
+        return [v for k, v in r.headers if k.lower() == name]
+
+    assert values(r2, "access-control-allow-origin") == ["https://b.example"]
+    assert values(r2, "ratelimit-remaining") == ["98"]
+    assert values(r2, "x-ratelimit-remaining") == ["98"]
+    assert values(r2, "content-type") == ["application/json"]  # the upstream's own are kept
