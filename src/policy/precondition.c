@@ -40,7 +40,8 @@ typedef struct rl_precond {
     char *body;
     size_t len, cap;
     int status;
-    bool json, too_big, sync;
+    bool too_big, sync;
+    h2o_iovec_t ctype, cenc;   /* pool copies, when the GET carried them */
     h2o_iovec_t upstream_etag; /* pool copy, when the GET carried one */
 } precond_t;
 
@@ -129,7 +130,9 @@ static int on_head(void *ud, int status, const char *reason, size_t reason_len, 
             return RL_XFER_ABORT; /* the tag is all that is needed */
         }
         if (hdrs[i].name_len == 12 && strncasecmp(hdrs[i].name, "content-type", 12) == 0)
-            pc->json = hdrs[i].value_len >= 16 && strncasecmp(hdrs[i].value, "application/json", 16) == 0;
+            pc->ctype = h2o_strdup(&pc->r->req->pool, hdrs[i].value, hdrs[i].value_len);
+        if (hdrs[i].name_len == 16 && strncasecmp(hdrs[i].name, "content-encoding", 16) == 0)
+            pc->cenc = h2o_strdup(&pc->r->req->pool, hdrs[i].value, hdrs[i].value_len);
     }
     return RL_XFER_CONTINUE;
 }
@@ -161,7 +164,7 @@ static rl_step_t decide_on_body(precond_t *pc)
     rl_request_t *r = pc->r;
     char tag[RL_ETAG_LEN], *xf_out = NULL;
     h2o_iovec_t body = h2o_iovec_init(pc->body, pc->len);
-    if (pc->json && r->route->n_rename) {
+    if (r->route->n_rename && rl_resp_json_type(pc->ctype.base, pc->ctype.len, pc->cenc.base, pc->cenc.len)) {
         rl_jsonxf_t xf = {.rename = r->route->rename,
                           .n_rename = r->route->n_rename,
                           .max_out = 2 * (size_t)RL_RESPONSE_BUFFER_MAX};

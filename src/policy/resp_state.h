@@ -50,6 +50,13 @@ void rl_deprecation_add_headers(rl_request_t *r);
 /* The first value of response header `name` (lower case) in r, or NULL. */
 const h2o_header_t *rl_resp_header(const rl_request_t *r, const char *name, size_t len);
 
+/* Whether a body with Content-Type `ct` (NULL: none) and Content-Encoding
+ * `ce` (NULL: none) is JSON the transforms may touch: application/json or
+ * application/<x>+json, parameters ignored, no content coding. The GET
+ * (response.c) and the If-Match check (precondition.c) must agree, or
+ * their tags differ. */
+bool rl_resp_json_type(const char *ct, size_t ct_len, const char *ce, size_t ce_len);
+
 /* The method is one of GET/HEAD (safe, cacheable here). */
 bool rl_resp_is_get_or_head(const rl_request_t *r);
 

@@ -91,21 +91,25 @@ void rl_resp_send_not_modified(rl_request_t *r)
 
 /* ---- begin ---- */
 
-/* application/json or application/<x>+json, with no content coding. */
+bool rl_resp_json_type(const char *ct, size_t ct_len, const char *ce, size_t ce_len)
+{
+    if (ct == NULL) return false;
+    if (ce && !h2o_lcstris(ce, ce_len, H2O_STRLIT("identity"))) return false;
+    size_t n = ct_len;
+    const char *semi = memchr(ct, ';', n);
+    if (semi) n = (size_t)(semi - ct);
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
 static bool is_json(const rl_request_t *r)
 {
     const h2o_header_t *ct = rl_resp_header(r, H2O_STRLIT("content-type"));
     const h2o_header_t *ce = rl_resp_header(r, H2O_STRLIT("content-encoding"));
-    if (ct == NULL) return false;
-    if (ce && !h2o_lcstris(ce->value.base, ce->value.len, H2O_STRLIT("identity"))) return false;
-    size_t n = ct->value.len;
-    const char *semi = memchr(ct->value.base, ';', n);
-    if (semi) n = (size_t)(semi - ct->value.base);
-    while (n && (ct->value.base[n - 1] == ' ' || ct->value.base[n - 1] == '\t'))
-        n--;
-    const char *v = ct->value.base;
-    if (n == 16 && strncasecmp(v, "application/json", 16) == 0) return true;
-    return n > 17 && strncasecmp(v, "application/", 12) == 0 && strncasecmp(v + n - 5, "+json", 5) == 0;
+    return ct && rl_resp_json_type(ct->value.base, ct->value.len, ce ? ce->value.base : NULL,
+                                   ce ? ce->value.len : 0);
 }
 
 static bool is_event_stream(const rl_request_t *r)

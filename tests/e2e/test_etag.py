@@ -172,3 +172,15 @@ def test_if_match_fetch_failure_is_502(relais_factory, upstream):
     inst = relais_factory(cfg=lambda i: cfg(i, upstream))
     r = req(inst, "PUT", "/v1/items/42", [("If-Match", '"x"')], body=b"{}")
     assert_envelope(r.status, r, r.body, 502, "upstream_error")
+
+
+def test_if_match_with_renames_on_a_json_suffix_type(relais_factory, upstream):
+    """application/<x>+json is JSON to the GET (renamed, tag over the renamed
+    body), so the If-Match check must rename it too, or the tag a client just
+    got never matches."""
+    upstream.on("/internal/items/42", lambda r: Resp(200, headers=[("Content-Type", "application/vnd.api+json")],
+                                                     body=ITEM) if r.method == "GET" else Resp(204))
+    inst = relais_factory(cfg=lambda i: cfg(i, upstream, rename={"nom": "name"}))
+    r = req(inst, "GET", "/v1/items/42")
+    assert json.loads(r.body) == {"id": 42, "name": "widget"}
+    assert req(inst, "PUT", "/v1/items/42", [("If-Match", r.header("ETag"))], body=b"{}").status == 204
