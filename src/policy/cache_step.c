@@ -32,7 +32,12 @@ static void add_who(rl_request_t *r, rl_cachekey_t *k)
         return;
     }
     if (r->consumer) {
-        rl_cachekey_add(k, "c=", 2);
+        /* with its authentication method: an API key's id and a JWT subject
+         * are separate namespaces, and may spell the same string */
+        char m[RL_FMT_U64_MAX + 3] = "c=";
+        size_t n = 2 + rl_fmt_u64(m + 2, r->authn_method);
+        m[n++] = ':';
+        rl_cachekey_add(k, m, n);
         rl_cachekey_add(k, r->consumer, strlen(r->consumer));
         return;
     }

@@ -6,7 +6,8 @@
  * sorting its parameters by name (stable, so repeated names keep their
  * order) and dropping empty ones: ?b=2&a=1 and ?a=1&b=2 share an entry.
  * <who> is "public" when the route says the data is public, else the
- * consumer ("c=<id>") or, for an anonymous caller, a BLAKE2b digest of the
+ * consumer ("c=<authn method>:<id>": an API key id and a JWT subject may
+ * be spelled alike) or, for an anonymous caller, a BLAKE2b digest of the
  * credentials it sent (Authorization, Proxy-Authorization, Cookie, X-API-Key)
  * ("h=<hex>"), or "anon" when it sent none: one caller's private data never
  * reaches another.

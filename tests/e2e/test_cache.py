@@ -358,3 +358,50 @@ def test_hit_does_not_replay_the_storing_requests_own_headers(relais_factory, up
     assert values(r2, "ratelimit-remaining") == ["98"]
     assert values(r2, "x-ratelimit-remaining") == ["98"]
     assert values(r2, "content-type") == ["application/json"]  # the upstream's own are kept
+
+
+def test_consumers_of_different_auth_methods_never_share_entries(relais_factory, upstream):
+    """An API key's id and a JWT subject are separate namespaces: a token
+    whose `sub` spells a key's id is another caller and must not get the
+    key holder's cached answer."""
+    import base64
+    import hashlib
+    import hmac
+
+    from harness.relais import base_env, run_cli
+
+    secret = "e2e-hs256-secret-0123456789abcdef0123"
+
+    def b64u(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    def mint(sub):
+        now = int(time.time())
+        head = b64u(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "hs"}).encode())
+        body = b64u(json.dumps({"sub": sub, "iat": now, "exp": now + 300}).encode())
+        sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64u(sig)}"
+
+    def handler(req):
+        who = req.header("X-API-Key") or req.header("Authorization")
+        return Resp(200, headers=[("Content-Type", "application/json")],
+                    body=json.dumps({"private_for": who}).encode())
+
+    upstream.on("/internal/items/42", handler)
+
+    def c(inst):
+        out = cfg(inst, upstream)
+        out["auth"] = {"jwt": {"keys": [{"kid": "hs", "alg": "HS256", "key": secret}]}}
+        out["routes"][0]["auth"] = ["api_key", "jwt"]
+        return out
+
+    inst = relais_factory(cfg=c)
+    p = run_cli("keys", "create", "-c", str(inst.config_path), "--name", "alice", env=base_env(), cwd=str(inst.dir))
+    assert p.returncode == 0, p.stderr
+    key = p.stdout.splitlines()[0].strip()
+    key_id = key.split("_")[1]
+    assert get(inst, "/v1/items/42", [("X-API-Key", key)]).json() == {"private_for": key}
+    token = mint(key_id)
+    r = get(inst, "/v1/items/42", [("Authorization", f"Bearer {token}")])
+    assert r.status == 200
+    assert r.json() == {"private_for": f"Bearer {token}"} and r.header("X-Relais-Cache") == "MISS"
