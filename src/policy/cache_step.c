@@ -20,8 +20,6 @@
 
 #define MAX_CREDS 16
 
-static const char *const cred_headers[] = {"authorization", "proxy-authorization", "cookie", "x-api-key"};
-
 /* "\n" + who is asking, see cachekey.h. */
 static void add_who(rl_request_t *r, rl_cachekey_t *k)
 {
@@ -43,9 +41,9 @@ static void add_who(rl_request_t *r, rl_cachekey_t *k)
     }
     const char *vals[MAX_CREDS];
     size_t lens[MAX_CREDS], n = 0;
-    for (size_t c = 0; c < sizeof(cred_headers) / sizeof(cred_headers[0]); c++) {
-        for (ssize_t i = -1;
-             (i = h2o_find_header_by_str(hs, cred_headers[c], strlen(cred_headers[c]), i)) >= 0;) {
+    for (size_t c = 0; c < RL_CACHEKEY_N_CREDS; c++) {
+        const char *name = rl_cachekey_creds[c];
+        for (ssize_t i = -1; (i = h2o_find_header_by_str(hs, name, strlen(name), i)) >= 0;) {
             if (n == MAX_CREDS) {
                 k->len = k->cap + 1; /* too many to tell callers apart safely: do not cache */
                 return;
@@ -55,7 +53,7 @@ static void add_who(rl_request_t *r, rl_cachekey_t *k)
         }
         if (n < MAX_CREDS) vals[n] = "", lens[n++] = 0; /* separates the headers */
     }
-    if (n == sizeof(cred_headers) / sizeof(cred_headers[0])) { /* nothing but separators */
+    if (n == RL_CACHEKEY_N_CREDS) { /* nothing but separators */
         rl_cachekey_add(k, "anon", 4);
         return;
     }

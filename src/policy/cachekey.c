@@ -112,6 +112,35 @@ void rl_cachekey_creds_digest(const char *const *values, const size_t *lens, siz
     rl_hex_encode(h, sizeof(h), out);
 }
 
+const char *const rl_cachekey_creds[RL_CACHEKEY_N_CREDS] = {"authorization", "proxy-authorization", "cookie",
+                                                            "x-api-key"};
+
+static bool name_in(const char *m, size_t n, const char *const *names, size_t n_names)
+{
+    for (size_t i = 0; i < n_names; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], m, n) == 0) return true;
+    return false;
+}
+
+bool rl_cache_vary_covered(const char *vary, size_t len, char *const *names, size_t n_names, bool by_caller)
+{
+    for (size_t i = 0; i < len;) {
+        while (i < len && (vary[i] == ' ' || vary[i] == '\t' || vary[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < len && vary[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && (vary[e - 1] == ' ' || vary[e - 1] == '\t'))
+            e--;
+        if (e == s) continue;
+        if (name_in(vary + s, e - s, (const char *const *)names, n_names)) continue;
+        if (by_caller && name_in(vary + s, e - s, rl_cachekey_creds, RL_CACHEKEY_N_CREDS)) continue;
+        return false; /* "*" included */
+    }
+    return true;
+}
+
 size_t rl_cachekey_parent(const char *path, size_t len)
 {
     while (len > 1 && path[len - 1] == '/')

@@ -46,6 +46,20 @@ void rl_cachekey_vary(rl_cachekey_t *k, const char *name, const char *value, siz
 /* The digest of an anonymous caller's credentials, as 32 hex characters. */
 void rl_cachekey_creds_digest(const char *const *values, const size_t *lens, size_t n, char out[32]);
 
+/* The request headers that say who is asking (lower case), digested into
+ * an anonymous caller's key. */
+#define RL_CACHEKEY_N_CREDS 4
+extern const char *const rl_cachekey_creds[RL_CACHEKEY_N_CREDS];
+
+/* Whether a response whose Vary is `vary` (all its header values joined by
+ * ',') may be stored under a key built from the request headers `names`
+ * (n_names, lower case) plus, when `by_caller`, who is asking: every member
+ * must be one of `names`, or a credential header when `by_caller` (the key
+ * then tells callers apart). "*" is never covered. An entry keyed without a
+ * header its answer varies on would reach callers who sent another value
+ * (RFC 9111 §4.1). */
+bool rl_cache_vary_covered(const char *vary, size_t len, char *const *names, size_t n_names, bool by_caller);
+
 /* The parent collection of `path`: "/v1/items/42" → "/v1/items" (a trailing
  * slash is ignored). Returns its length, 0 when there is none ("/", "/x"
  * has the parent "/"). */

@@ -118,14 +118,17 @@ static bool is_event_stream(const rl_request_t *r)
     return ct && ct->value.len >= 17 && strncasecmp(ct->value.base, "text/event-stream", 17) == 0;
 }
 
-/* Every value of response header `name` joined by ',' (pool), or len 0. */
-static h2o_iovec_t joined(rl_request_t *r, const char *name, size_t len)
+/* Every value of response header `name` from index `from` on joined by ','
+ * (pool), or len 0. */
+static h2o_iovec_t joined(rl_request_t *r, size_t from, const char *name, size_t len)
 {
     h2o_iovec_t out = {NULL, 0};
     const h2o_headers_t *hs = &r->req->res.headers;
     for (ssize_t i = -1; (i = h2o_find_header_by_str(hs, name, len, i)) >= 0;)
-        out = out.base ? h2o_concat(&r->req->pool, out, h2o_iovec_init(H2O_STRLIT(",")), hs->entries[i].value)
-                       : hs->entries[i].value;
+        if ((size_t)i >= from)
+            out = out.base
+                      ? h2o_concat(&r->req->pool, out, h2o_iovec_init(H2O_STRLIT(",")), hs->entries[i].value)
+                      : hs->entries[i].value;
     return out;
 }
 
@@ -133,9 +136,13 @@ static bool may_store(rl_request_t *r, rl_resp_state_t *s)
 {
     if (!s->cache_store || method_is(r, "HEAD")) return false;
     if (rl_resp_header(r, H2O_STRLIT("set-cookie")) != NULL) return false;
-    h2o_iovec_t vary = joined(r, H2O_STRLIT("vary"));
-    if (vary.len && h2o_contains_token(vary.base, vary.len, H2O_STRLIT("*"), ',')) return false;
-    h2o_iovec_t cc = joined(r, H2O_STRLIT("cache-control"));
+    /* the upstream's Vary: relais' own (CORS: Origin) is about headers it
+     * adds again on every hit, never stored */
+    h2o_iovec_t vary = joined(r, s->own_mark, H2O_STRLIT("vary"));
+    if (vary.len && !rl_cache_vary_covered(vary.base, vary.len, r->route->cache_vary, r->route->n_cache_vary,
+                                           r->route->cache_key_by_consumer))
+        return false;
+    h2o_iovec_t cc = joined(r, 0, H2O_STRLIT("cache-control"));
     return rl_cache_storable(r->req->res.status, cc.base, cc.len, r->route->cache_ttl_ms, &s->store_ttl_ms);
 }
 

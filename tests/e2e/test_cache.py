@@ -405,3 +405,25 @@ def test_consumers_of_different_auth_methods_never_share_entries(relais_factory,
     r = get(inst, "/v1/items/42", [("Authorization", f"Bearer {token}")])
     assert r.status == 200
     assert r.json() == {"private_for": f"Bearer {token}"} and r.header("X-Relais-Cache") == "MISS"
+
+
+def test_upstream_vary_on_a_header_outside_the_key_is_not_stored(relais_factory, upstream):
+    """The upstream's Vary says the answer depends on a request header: an
+    entry keyed without that header would be served to callers who sent
+    another value (RFC 9111 §4.1). Listed in the route's `vary`, it is in
+    the key and the answer is stored."""
+    def handler(req):
+        return Resp(200, headers=[("Vary", "Accept-Encoding, Accept-Language")],
+                    body=(req.header("Accept-Language") or "-").encode())
+
+    upstream.on("/internal/items/42", handler)
+    inst = make(relais_factory, upstream, vary=["Accept-Encoding"])
+    assert get(inst, "/v1/items/42", [("Accept-Language", "fr")]).body == b"fr"
+    r = get(inst, "/v1/items/42", [("Accept-Language", "de")])
+    assert r.body == b"de" and r.header("X-Relais-Cache") == "MISS"
+    inst.stop()
+    inst = make(relais_factory, upstream, vary=["Accept-Language", "accept-encoding"])
+    get(inst, "/v1/items/42", [("Accept-Language", "fr")])
+    r = get(inst, "/v1/items/42", [("Accept-Language", "fr")])
+    assert r.body == b"fr" and r.header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/42", [("Accept-Language", "de")]).body == b"de"

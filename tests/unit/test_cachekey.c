@@ -148,6 +148,26 @@ static void test_storable(void **state)
 #undef ST
 }
 
+static void test_vary_covered(void **state)
+{
+    (void)state;
+    char *names[] = {"accept-language", "x-tenant"};
+#define COV(v, by) rl_cache_vary_covered(v, strlen(v), names, 2, by)
+    assert_true(COV("", false));
+    assert_true(COV("Accept-Language", false));
+    assert_true(COV(" accept-language ,X-Tenant,, ", false));
+    assert_false(COV("Accept-Encoding", false)); /* not in the key */
+    assert_false(COV("accept-language, Accept-Encoding", true));
+    assert_false(COV("*", true));
+    assert_false(COV("accept-language, *", true));
+    assert_false(COV("accept-languagex", false));
+    assert_false(COV("Authorization", false)); /* a public entry is shared by every caller */
+    assert_true(COV("Authorization, Cookie, X-API-Key, Proxy-Authorization", true));
+    assert_true(rl_cache_vary_covered("Cookie", 6, NULL, 0, true));
+    assert_false(rl_cache_vary_covered("Origin", 6, NULL, 0, true));
+#undef COV
+}
+
 static void test_entry_roundtrip(void **state)
 {
     (void)state;
@@ -202,13 +222,10 @@ static void test_entry_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_sorted),
-        cmocka_unit_test(test_query_too_many),
-        cmocka_unit_test(test_key),
-        cmocka_unit_test(test_creds_digest),
-        cmocka_unit_test(test_parent),
-        cmocka_unit_test(test_storable),
-        cmocka_unit_test(test_entry_roundtrip),
+        cmocka_unit_test(test_query_sorted), cmocka_unit_test(test_query_too_many),
+        cmocka_unit_test(test_key),          cmocka_unit_test(test_creds_digest),
+        cmocka_unit_test(test_parent),       cmocka_unit_test(test_storable),
+        cmocka_unit_test(test_vary_covered), cmocka_unit_test(test_entry_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
