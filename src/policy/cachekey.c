@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <h2o/time_.h>
 
 #include "core/hex.h"
 #include "policy/etag.h"
@@ -172,7 +175,23 @@ static long long directive_seconds(const char *v, size_t n)
     return i > start ? x : -1;
 }
 
-bool rl_cache_storable(int status, const char *cc, size_t len, uint64_t route_ttl_ms, uint64_t *ttl_ms)
+/* The milliseconds from now_ms to the HTTP-date `v`, 0 when it is past or
+ * not a date. */
+static uint64_t expires_in(const char *v, size_t n, uint64_t now_ms)
+{
+    struct tm tm;
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    while (n && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    if (h2o_time_parse_rfc1123(v, n, &tm) != 0) return 0;
+    time_t t = timegm(&tm);
+    if (t <= 0 || (uint64_t)t * 1000 <= now_ms) return 0;
+    return (uint64_t)t * 1000 - now_ms;
+}
+
+bool rl_cache_storable(int status, const char *cc, size_t len, const char *expires, size_t expires_len,
+                       uint64_t now_ms, uint64_t route_ttl_ms, uint64_t *ttl_ms)
 {
     long long max_age = -1, s_maxage = -1;
     if (!status_cacheable(status)) return false;
@@ -198,6 +217,10 @@ bool rl_cache_storable(int status, const char *cc, size_t len, uint64_t route_tt
     uint64_t ttl = route_ttl_ms;
     long long secs = s_maxage >= 0 ? s_maxage : max_age;
     if (secs >= 0 && (uint64_t)secs * 1000 < ttl) ttl = (uint64_t)secs * 1000;
+    if (secs < 0 && expires != NULL) {
+        uint64_t left = expires_in(expires, expires_len, now_ms);
+        if (left < ttl) ttl = left;
+    }
     *ttl_ms = ttl;
     return ttl > 0;
 }

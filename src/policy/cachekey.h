@@ -68,9 +68,11 @@ size_t rl_cachekey_parent(const char *path, size_t len);
 /* Whether a response may be stored and for how long: `status` must be
  * cacheable by default (RFC 9110 §15.1: 200 203 204 300 301 308 404 405 410
  * 414; never a 5xx); Cache-Control (all its header values joined by ',')
- * must not say no-store, private or no-cache; max-age / s-maxage shorten
- * the route's ttl (0 = do not store). Returns true and *ttl_ms. */
-bool rl_cache_storable(int status, const char *cache_control, size_t cc_len, uint64_t route_ttl_ms,
-                       uint64_t *ttl_ms);
+ * must not say no-store, private or no-cache; s-maxage, else max-age, else
+ * Expires (`expires`, NULL when absent; an invalid date means already
+ * expired, RFC 9111 §5.3) relative to `now_ms` shorten the route's ttl
+ * (0 = do not store). Returns true and *ttl_ms. */
+bool rl_cache_storable(int status, const char *cache_control, size_t cc_len, const char *expires,
+                       size_t expires_len, uint64_t now_ms, uint64_t route_ttl_ms, uint64_t *ttl_ms);
 
 #endif

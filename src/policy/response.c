@@ -143,7 +143,10 @@ static bool may_store(rl_request_t *r, rl_resp_state_t *s)
                                            r->route->cache_key_by_consumer))
         return false;
     h2o_iovec_t cc = joined(r, 0, H2O_STRLIT("cache-control"));
-    return rl_cache_storable(r->req->res.status, cc.base, cc.len, r->route->cache_ttl_ms, &s->store_ttl_ms);
+    const h2o_header_t *exp = rl_resp_header(r, H2O_STRLIT("expires"));
+    return rl_cache_storable(r->req->res.status, cc.base, cc.len, exp ? exp->value.base : NULL,
+                             exp ? exp->value.len : 0, rl_request_now_ms(r), r->route->cache_ttl_ms,
+                             &s->store_ttl_ms);
 }
 
 static void invalidate(rl_request_t *r)

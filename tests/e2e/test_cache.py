@@ -427,3 +427,29 @@ def test_upstream_vary_on_a_header_outside_the_key_is_not_stored(relais_factory,
     r = get(inst, "/v1/items/42", [("Accept-Language", "fr")])
     assert r.body == b"fr" and r.header("X-Relais-Cache") == "HIT"
     assert get(inst, "/v1/items/42", [("Accept-Language", "de")]).body == b"de"
+
+
+def test_expires_is_honoured_like_max_age(relais_factory, upstream):
+    """Without max-age, Expires gives the freshness (RFC 9111 §4.2.1): a date
+    already past, or one that is not a date ("0", the usual "do not cache"),
+    is not stored; a near one shortens the ttl; max-age wins over it."""
+    from email.utils import formatdate
+
+    cases = {
+        "/internal/items/1": [("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")],
+        "/internal/items/2": [("Expires", "0")],
+        "/internal/items/3": [("Expires", formatdate(time.time() + 3, usegmt=True))],
+        "/internal/items/4": [("Expires", "0"), ("Cache-Control", "max-age=60")],
+    }
+    counts = {p: counting(upstream, p, headers=h) for p, h in cases.items()}
+    inst = make(relais_factory, upstream)
+    for i in range(1, 5):
+        get(inst, f"/v1/items/{i}")
+    assert get(inst, "/v1/items/1").header("X-Relais-Cache") == "MISS"
+    assert get(inst, "/v1/items/2").header("X-Relais-Cache") == "MISS"
+    assert get(inst, "/v1/items/3").header("X-Relais-Cache") == "HIT"
+    assert get(inst, "/v1/items/4").header("X-Relais-Cache") == "HIT"
+    time.sleep(3.1)
+    assert get(inst, "/v1/items/3").header("X-Relais-Cache") == "MISS"
+    assert get(inst, "/v1/items/4").header("X-Relais-Cache") == "HIT"
+    assert [counts[p]["count"] for p in sorted(counts)] == [2, 2, 2, 1]

@@ -117,7 +117,7 @@ static void test_storable(void **state)
 {
     (void)state;
     uint64_t ttl = 0;
-#define ST(status, cc) rl_cache_storable(status, cc, strlen(cc), 60000, &ttl)
+#define ST(status, cc) rl_cache_storable(status, cc, strlen(cc), NULL, 0, 0, 60000, &ttl)
     assert_true(ST(200, ""));
     assert_int_equal(ttl, 60000);
     assert_true(ST(404, ""));
@@ -146,6 +146,28 @@ static void test_storable(void **state)
     assert_int_equal(ttl, 60000);
     assert_true(ST(200, "no-storex, privately"));
 #undef ST
+}
+
+static void test_storable_expires(void **state)
+{
+    (void)state;
+    uint64_t ttl = 0, now = 1700000000000ull; /* Tue, 14 Nov 2023 22:13:20 GMT */
+#define EX(cc, exp) rl_cache_storable(200, cc, strlen(cc), exp, strlen(exp), now, 60000, &ttl)
+    assert_true(EX("", "Tue, 14 Nov 2023 22:13:30 GMT"));
+    assert_int_equal(ttl, 10000);
+    assert_true(EX("", " Tue, 14 Nov 2023 23:13:30 GMT ")); /* never longer than the route says */
+    assert_int_equal(ttl, 60000);
+    assert_false(EX("", "Tue, 14 Nov 2023 22:13:20 GMT")); /* already stale */
+    assert_false(EX("", "Thu, 01 Jan 1970 00:00:00 GMT"));
+    assert_false(EX("", "0")); /* not a date: already expired */
+    assert_false(EX("", "-1"));
+    assert_false(EX("", ""));
+    assert_true(EX("max-age=20", "0")); /* max-age wins */
+    assert_int_equal(ttl, 20000);
+    assert_true(EX("s-maxage=30", "Thu, 01 Jan 1970 00:00:00 GMT"));
+    assert_int_equal(ttl, 30000);
+    assert_false(EX("no-store", "Tue, 14 Nov 2023 22:13:30 GMT"));
+#undef EX
 }
 
 static void test_vary_covered(void **state)
@@ -222,10 +244,15 @@ static void test_entry_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_sorted), cmocka_unit_test(test_query_too_many),
-        cmocka_unit_test(test_key),          cmocka_unit_test(test_creds_digest),
-        cmocka_unit_test(test_parent),       cmocka_unit_test(test_storable),
-        cmocka_unit_test(test_vary_covered), cmocka_unit_test(test_entry_roundtrip),
+        cmocka_unit_test(test_query_sorted),
+        cmocka_unit_test(test_query_too_many),
+        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_creds_digest),
+        cmocka_unit_test(test_parent),
+        cmocka_unit_test(test_storable),
+        cmocka_unit_test(test_vary_covered),
+        cmocka_unit_test(test_storable_expires),
+        cmocka_unit_test(test_entry_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
