@@ -66,23 +66,36 @@ bool rl_resp_if_none_match(const rl_request_t *r, const char *etag, size_t len)
     return false;
 }
 
+/* Whether a 304 keeps header `h`: the fields RFC 9110 §15.4.5 lists, and
+ * relais' own for this request (CORS, rate limit, quota, X-Relais-*), which
+ * are no representation metadata: a cross-origin page reads a 304 only
+ * with Access-Control-Allow-Origin. */
+static bool kept_on_304(const h2o_header_t *h)
+{
+    static const char *const keep[] = {
+        "etag",         "cache-control", "vary",   "expires", "date", "content-location",
+        "x-request-id", "deprecation",   "sunset", "link",    "age"};
+    static const char *const keep_prefix[] = {"access-control-", "ratelimit-", "x-ratelimit-", "x-quota-",
+                                              "x-relais-"};
+    const h2o_iovec_t *n = h->name;
+    for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+        if (h2o_memis(n->base, n->len, keep[k], strlen(keep[k]))) return true;
+    for (size_t k = 0; k < sizeof(keep_prefix) / sizeof(keep_prefix[0]); k++)
+        if (n->len > strlen(keep_prefix[k]) && memcmp(n->base, keep_prefix[k], strlen(keep_prefix[k])) == 0)
+            return true;
+    return false;
+}
+
 void rl_resp_send_not_modified(rl_request_t *r)
 {
-    static const char *const keep[] = {"etag",         "cache-control",  "vary",
-                                       "expires",      "date",           "content-location",
-                                       "x-request-id", "x-relais-cache", "x-relais-provider",
-                                       "deprecation",  "sunset",         "link",
-                                       "age"};
     h2o_req_t *req = r->req;
     h2o_headers_t old = req->res.headers;
     req->res.headers = (h2o_headers_t){NULL, 0, 0};
     for (size_t i = 0; i < old.size; i++)
-        for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
-            if (h2o_memis(old.entries[i].name->base, old.entries[i].name->len, keep[k], strlen(keep[k]))) {
-                h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 1);
-                req->res.headers.entries[req->res.headers.size++] = old.entries[i];
-                break;
-            }
+        if (kept_on_304(&old.entries[i])) {
+            h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 1);
+            req->res.headers.entries[req->res.headers.size++] = old.entries[i];
+        }
     req->res.status = 304;
     req->res.reason = "Not Modified";
     req->res.content_length = SIZE_MAX;

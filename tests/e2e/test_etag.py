@@ -184,3 +184,28 @@ def test_if_match_with_renames_on_a_json_suffix_type(relais_factory, upstream):
     r = req(inst, "GET", "/v1/items/42")
     assert json.loads(r.body) == {"id": 42, "name": "widget"}
     assert req(inst, "PUT", "/v1/items/42", [("If-Match", r.header("ETag"))], body=b"{}").status == 204
+
+
+def test_304_keeps_relais_own_response_headers(relais_factory, upstream):
+    """A 304 drops the representation's metadata (Content-Type...), not the
+    headers relais adds to every answer: a page that revalidates with
+    If-None-Match cross-origin reads a 304 only with Access-Control-Allow-
+    Origin, and the rate limit still applies to it."""
+    json_item(upstream)
+
+    def c(inst):
+        out = cfg(inst, upstream, cache=True)
+        out["cors"] = {"allow_origins": ["https://app.example.com"]}
+        out["routes"][0]["rate_limit"] = {"limit": "100/min", "by": "ip"}
+        return out
+
+    inst = relais_factory(cfg=c)
+    origin = [("Origin", "https://app.example.com")]
+    tag = req(inst, "GET", "/v1/items/42", origin).header("ETag")
+    upstream.on("/internal/items/43", Resp(200, headers=[("Content-Type", "application/json")], body=ITEM))
+    for target in ("/v1/items/42", "/v1/items/43"):  # from the cache, and from the upstream's answer
+        r = req(inst, "GET", target, origin + [("If-None-Match", tag)])
+        assert r.status == 304 and r.body == b""
+        assert r.header("Access-Control-Allow-Origin") == "https://app.example.com"
+        assert r.header("RateLimit-Remaining") is not None
+        assert r.header("Content-Type") is None
