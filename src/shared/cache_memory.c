@@ -6,8 +6,9 @@
  * reference count, so a slow callback never blocks another worker.
  *
  * Memory: every entry counts sizeof(entry) + key + value, every tag
- * sizeof(tag) + its name. A store first drops expired entries from the cold
- * end, then least recently used ones until the new entry fits under
+ * sizeof(tag) + its name. A store first drops the expired entries (a
+ * min-heap by expiry time finds them, O(log n) each, however many live ones
+ * there are), then least recently used ones until the new entry fits under
  * max_bytes. Expired entries are also dropped when a lookup meets them.
  *
  * Invalidation race: a GET that missed, then fetched from upstream while a
@@ -39,6 +40,7 @@ typedef struct centry {
     struct centry *tprev, *tnext;       /* entries of the same tag */
     ctag_t *tag;
     uint64_t hash, expires_ms;
+    size_t heap_i; /* its place in the expiry heap */
     size_t size, key_len, len;
     atomic_int refs; /* 1 for the table, 1 per caller holding the value */
     char data[];     /* value, then key: a held value finds its entry */
@@ -62,6 +64,8 @@ struct rl_mem_cache {
     unsigned char key[crypto_shorthash_KEYBYTES];
     table_t entries, tags;
     centry_t *hot, *cold; /* the LRU list */
+    centry_t **heap;      /* every entry, a min-heap by expires_ms */
+    size_t heap_n, heap_cap;
     uint64_t used, max;
     uint64_t seq[SEQ_SLOTS];
     rl_cache_stats_t st;
@@ -133,6 +137,7 @@ void rl_mem_cache_free(struct rl_mem_cache *c)
         }
     free(c->entries.b);
     free(c->tags.b);
+    free(c->heap);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -226,6 +231,61 @@ static void lru_push_hot(struct rl_mem_cache *c, centry_t *e)
     if (c->cold == NULL) c->cold = e;
 }
 
+/* ---- expiry: a binary min-heap of the entries by expires_ms ---- */
+
+static void heap_set(struct rl_mem_cache *c, size_t i, centry_t *e)
+{
+    c->heap[i] = e;
+    e->heap_i = i;
+}
+
+static void heap_up(struct rl_mem_cache *c, size_t i)
+{
+    centry_t *e = c->heap[i];
+    for (size_t p; i > 0 && c->heap[p = (i - 1) / 2]->expires_ms > e->expires_ms; i = p)
+        heap_set(c, i, c->heap[p]);
+    heap_set(c, i, e);
+}
+
+static void heap_down(struct rl_mem_cache *c, size_t i)
+{
+    centry_t *e = c->heap[i];
+    for (size_t k; (k = 2 * i + 1) < c->heap_n; i = k) {
+        if (k + 1 < c->heap_n && c->heap[k + 1]->expires_ms < c->heap[k]->expires_ms) k++;
+        if (c->heap[k]->expires_ms >= e->expires_ms) break;
+        heap_set(c, i, c->heap[k]);
+    }
+    heap_set(c, i, e);
+}
+
+/* Room for one more entry in the heap; -1 when out of memory. */
+static int heap_reserve(struct rl_mem_cache *c)
+{
+    if (c->heap_n < c->heap_cap) return 0;
+    size_t cap = c->heap_cap ? 2 * c->heap_cap : MIN_BUCKETS;
+    centry_t **h = realloc(c->heap, cap * sizeof(*h));
+    if (h == NULL) return -1;
+    c->heap = h;
+    c->heap_cap = cap;
+    return 0;
+}
+
+/* After heap_reserve. */
+static void heap_push(struct rl_mem_cache *c, centry_t *e)
+{
+    heap_set(c, c->heap_n++, e);
+    heap_up(c, e->heap_i);
+}
+
+static void heap_remove(struct rl_mem_cache *c, centry_t *e)
+{
+    centry_t *last = c->heap[--c->heap_n];
+    if (last == e) return;
+    heap_set(c, e->heap_i, last);
+    heap_up(c, last->heap_i);
+    heap_down(c, last->heap_i);
+}
+
 /* Takes `e` out of every structure and drops the table's reference. */
 static void entry_remove(struct rl_mem_cache *c, centry_t *e)
 {
@@ -235,6 +295,7 @@ static void entry_remove(struct rl_mem_cache *c, centry_t *e)
             break;
         }
     lru_unlink(c, e);
+    heap_remove(c, e);
     ctag_t *t = e->tag;
     if (e->tprev)
         e->tprev->tnext = e->tnext;
@@ -247,16 +308,13 @@ static void entry_remove(struct rl_mem_cache *c, centry_t *e)
     entry_release(e);
 }
 
-/* Drops expired entries from the cold end, then cold entries while
- * `need` more bytes do not fit. */
+/* Drops the expired entries, then cold ones while `need` more bytes do not
+ * fit. */
 static void make_room(struct rl_mem_cache *c, uint64_t need, uint64_t now_ms)
 {
-    for (centry_t *e = c->cold, *prev; e; e = prev) {
-        prev = e->lru_prev;
-        if (e->expires_ms <= now_ms) {
-            c->st.expirations++;
-            entry_remove(c, e);
-        }
+    while (c->heap_n > 0 && c->heap[0]->expires_ms <= now_ms) {
+        c->st.expirations++;
+        entry_remove(c, c->heap[0]);
     }
     while (c->cold && c->used + need > c->max) {
         c->st.evictions++;
@@ -364,7 +422,7 @@ static int store(struct rl_mem_cache *c, const char *key, size_t key_len, const 
     size_t tag_size = sizeof(ctag_t) + tag_len;
     make_room(c, size + (find_tag(c, tag, tag_len, th) ? 0 : tag_size), now_ms);
     if (find_tag(c, tag, tag_len, th) == NULL) make_room(c, size + tag_size, now_ms); /* its tag went too */
-    centry_t *e = malloc(size);
+    centry_t *e = heap_reserve(c) == 0 ? malloc(size) : NULL;
     ctag_t *t = e ? tag_get(c, tag, tag_len, th) : NULL;
     if (t == NULL) {
         free(e);
@@ -382,6 +440,7 @@ static int store(struct rl_mem_cache *c, const char *key, size_t key_len, const 
     if (t->first) t->first->tprev = e;
     t->first = e;
     lru_push_hot(c, e);
+    heap_push(c, e);
     c->used += size;
     c->st.stores++;
     if (++c->entries.count > c->entries.n) grow_entries(c);

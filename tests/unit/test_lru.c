@@ -4,6 +4,7 @@
  * token, lowering the bound, oversized values, the counters, and a held
  * value outliving its entry. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -279,6 +280,48 @@ static void test_held_value_outlives_its_entry(void **state)
     rl_shared_close(sh);
 }
 
+/* Random stores, lookups and invalidations with random ttls against a
+ * model (no evictions: the bound is large): a lookup hits exactly when the
+ * model has the key unexpired, and a store drops every expired entry first
+ * (the expiry heap), so the entry count always matches the model. */
+static void test_expiry_matches_a_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 64, OPS = 20000 };
+    rl_shared_t *sh = open_cache(1 << 26);
+    uint64_t expires[KEYS] = {0}; /* 0 = absent */
+    uint64_t now = 1, x = 88172645463325252ull;
+    for (int op = 0; op < OPS; op++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int k = (int)(x % KEYS), what = (int)(x >> 8) % 8;
+        uint64_t ttl = 1 + (x >> 16) % 200;
+        now += (x >> 32) % 4;
+        char key[16], tag[16];
+        snprintf(key, sizeof(key), "k%d", k);
+        snprintf(tag, sizeof(tag), "/t%d", k % 8);
+        if (what < 4) { /* a store: every expired entry goes first */
+            set(sh, key, tag, "v", ttl, now);
+            for (int i = 0; i < KEYS; i++)
+                if (expires[i] && expires[i] <= now) expires[i] = 0;
+            expires[k] = now + ttl;
+        } else if (what < 7) {
+            bool live = expires[k] && expires[k] > now;
+            assert_int_equal(get(sh, key, tag, now).hit, live);
+            if (!live) expires[k] = 0; /* a lookup drops what it finds expired */
+        } else {
+            rl_shared_cache_invalidate(sh, tag, strlen(tag), now, NULL, NULL);
+            for (int i = 0; i < KEYS; i++)
+                if (i % 8 == k % 8) expires[i] = 0;
+        }
+        uint64_t n = 0;
+        for (int i = 0; i < KEYS; i++)
+            n += expires[i] != 0;
+        assert_int_equal(stats(sh).entries, n);
+    }
+    assert_int_equal(stats(sh).evictions, 0);
+    rl_shared_close(sh);
+}
+
 static void test_many_entries(void **state)
 {
     (void)state;
@@ -308,10 +351,15 @@ static void test_many_entries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hit_miss_expiry), cmocka_unit_test(test_replace),
-        cmocka_unit_test(test_lru_eviction),    cmocka_unit_test(test_too_big_and_disabled),
-        cmocka_unit_test(test_invalidate),      cmocka_unit_test(test_store_after_invalidation_is_dropped),
-        cmocka_unit_test(test_many_entries),    cmocka_unit_test(test_held_value_outlives_its_entry),
+        cmocka_unit_test(test_hit_miss_expiry),
+        cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_lru_eviction),
+        cmocka_unit_test(test_too_big_and_disabled),
+        cmocka_unit_test(test_invalidate),
+        cmocka_unit_test(test_store_after_invalidation_is_dropped),
+        cmocka_unit_test(test_many_entries),
+        cmocka_unit_test(test_held_value_outlives_its_entry),
+        cmocka_unit_test(test_expiry_matches_a_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
