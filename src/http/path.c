@@ -1,6 +1,7 @@
-/* path.c — dot-segment removal, see path.h. Works segment by segment: a
+/* path.c — path normalization, see path.h. Works segment by segment: a
  * segment "." is dropped, ".." drops the previous output segment (never
- * climbing above the root), anything else is copied as is. */
+ * climbing above the root), anything else is copied with its percent-
+ * encodings normalized. */
 #include "http/path.h"
 
 #include <string.h>
@@ -22,19 +23,69 @@ static int dot_kind(const char *s, size_t len)
     return dots;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+static int is_unreserved(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* For a '%' at s[0] (n bytes left): the byte it encodes, or -1 when it is
+ * not followed by two hex digits (then it is left as it is). */
+static int pct_decoded(const char *s, size_t n)
+{
+    if (n < 3) return -1;
+    int hi = hex_value(s[1]), lo = hex_value(s[2]);
+    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+/* Whether the encoding at s[0] is already in normal form: kept (reserved or
+ * other) and in upper case, or no encoding at all. */
+static int pct_is_normal(const char *s, size_t n)
+{
+    int c = pct_decoded(s, n);
+    return c < 0 || (!is_unreserved(c) && !(s[1] >= 'a' && s[1] <= 'f') && !(s[2] >= 'a' && s[2] <= 'f'));
+}
+
+/* Copies a segment, decoding unreserved characters and upper-casing the
+ * other encodings; returns the bytes written (never more than len). */
+static size_t copy_segment(char *out, const char *in, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        int c = in[i] == '%' ? pct_decoded(in + i, len - i) : -1;
+        if (c < 0) {
+            out[o++] = in[i++];
+        } else if (is_unreserved(c)) {
+            out[o++] = (char)c;
+            i += 3;
+        } else {
+            out[o++] = '%', out[o++] = hex[c >> 4], out[o++] = hex[c & 15];
+            i += 3;
+        }
+    }
+    return o;
+}
+
 int rl_path_is_normal(const char *in, size_t len)
 {
     if (len == 0 || in[0] != '/') return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == '.' || in[i] == '%') {
-            /* only a segment made of dots can need work */
-            size_t b = i, e = i;
-            while (b > 0 && in[b - 1] != '/')
-                b--;
+    for (size_t i = 1; i < len; i++) {
+        if (in[i] == '%' && !pct_is_normal(in + i, len - i)) return 0;
+        if (in[i - 1] == '/' && (in[i] == '.' || in[i] == '%')) {
+            /* a segment that starts so may be made of dots only */
+            size_t e = i;
             while (e < len && in[e] != '/')
                 e++;
-            if (dot_kind(in + b, e - b)) return 0;
-            i = e;
+            if (dot_kind(in + i, e - i)) return 0;
         }
     }
     return 1;
@@ -59,8 +110,7 @@ size_t rl_path_normalize(const char *in, size_t len, char *out)
                     o--;
             }
         } else if (kind == 0) {
-            memcpy(out + o, in + i, e - i);
-            o += e - i;
+            o += copy_segment(out + o, in + i, e - i);
             if (!last) out[o++] = '/';
         }
         /* a final "." or ".." leaves the path ending in '/', as RFC 3986 says */

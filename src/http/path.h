@@ -1,8 +1,13 @@
-/* path.h — request-path normalization for routing and forwarding: RFC 3986
- * §5.2.4 dot-segment removal on the raw path, with %2e/%2E counted as '.'
- * so that "/files/%2e%2e/secret" cannot climb out of a {rest*} prefix.
- * Nothing else is decoded: "%2F" stays "%2F", "%20" stays "%20", and the
- * upstream receives exactly the bytes that were routed. Pure. */
+/* path.h — request-path normalization for routing, caching and forwarding
+ * (RFC 3986 §6.2.2): dot segments are removed (§5.2.4), with %2e/%2E
+ * counted as '.' so that "/files/%2e%2e/secret" cannot climb out of a
+ * {rest*} prefix; percent-encoded unreserved characters (letters, digits,
+ * "-._~") are decoded, so that "/v1/%69tems/%34%32" is "/v1/items/42" for
+ * the router (no route's policies can be side-stepped by spelling its path
+ * another way) and for the cache (one entry, one invalidation); any other
+ * percent-encoding stays, its hex digits in upper case: "%2f" becomes "%2F",
+ * "%20" stays "%20". The upstream receives exactly the bytes that were
+ * routed. Pure. */
 #ifndef RL_HTTP_PATH_H
 #define RL_HTTP_PATH_H
 

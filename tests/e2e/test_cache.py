@@ -82,6 +82,20 @@ def test_query_is_normalized_and_part_of_the_key(relais_factory, upstream):
     assert upstream.requests[0].target == "/internal/items?b=2&a=1"
 
 
+def test_percent_encoded_spellings_share_one_entry(relais_factory, upstream):
+    # /v1/items/%34%32 is /v1/items/42 (RFC 3986 §6.2.2.2): one entry, and a
+    # write through either spelling invalidates it
+    upstream.on("/internal/items/42", lambda r: Resp(204) if r.method == "PUT" else
+                Resp(200, headers=[("Content-Type", "application/json")], body=ITEM))
+    inst = make(relais_factory, upstream)
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "MISS"
+    assert get(inst, "/v1/items/%34%32").header("X-Relais-Cache") == "HIT"
+    put = httpclient.request(inst.public_port, "PUT", "/v1/items/%34%32", body=b"{}")
+    assert put.status == 204
+    assert get(inst, "/v1/items/42").header("X-Relais-Cache") == "MISS"
+    assert [q.target for q in upstream.requests] == ["/internal/items/42"] * 3
+
+
 def test_head_is_answered_from_the_get_entry(relais_factory, upstream):
     n = counting(upstream, "/internal/items/42")
     inst = make(relais_factory, upstream)

@@ -110,6 +110,9 @@ def test_x_forwarded_for_without_client_value(relais, upstream):
     ("/v1/items/7?x=1&y=2", "/internal/items/7?x=1&y=2"),
     ("/api/a/b/c.json?q=%2A", "/backend/a/b/c.json?q=%2A"),
     ("/api/a%20b/c%2Fd", "/backend/a%20b/c%2Fd"),
+    # unreserved characters are decoded, other encodings kept in upper case (RFC 3986 §6.2.2)
+    ("/v1/%69tems/%61bc%2d1?q=%61", "/internal/items/abc-1?q=%61"),
+    ("/api/a%2fb/%7e", "/backend/a%2Fb/~"),
     ("/files/x/y/z.txt", "/files/x/y/z.txt"),
     ("/files/x?download=1", "/files/x?download=1"),
 ])

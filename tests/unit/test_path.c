@@ -41,6 +41,23 @@ static void test_dot_segments(void **state)
     check("/a//b", "/a//b");
 }
 
+static void test_percent_encoding(void **state)
+{
+    check("/v1/%69tems/%34%32", "/v1/items/42"); /* unreserved: decoded */
+    check("/%7e%7E/%2D%5f%2e", "/~~/-_.");
+    check("/a%2ex/%41%5a%61%7a%30%39", "/a.x/AZaz09");
+    check("/a%2fb/%3a/%c3%a9", "/a%2Fb/%3A/%C3%A9"); /* reserved and others: kept, in upper case */
+    check("/a%20b", "/a%20b");
+    check("/%zz/%4/%", "/%zz/%4/%"); /* not an encoding: left alone */
+    check("/%2e%2e%2e/x", "/.../x"); /* three dots: a name, not a dot segment */
+    check("/a/%2E%2e/%62", "/b");
+    assert_false(rl_path_is_normal("/v1/%69tems", 11));
+    assert_false(rl_path_is_normal("/a%20b/%2f", 10)); /* the second encoding of a segment counts too */
+    assert_false(rl_path_is_normal("/a/x%20%41", 10));
+    assert_true(rl_path_is_normal("/a%2Fb/%20%C3%A9", 16));
+    assert_true(rl_path_is_normal("/%zz/%4/%", 9));
+}
+
 static void test_is_normal(void **state)
 {
     assert_true(rl_path_is_normal("/v1/items/42", 12));
@@ -62,9 +79,8 @@ static void test_no_leading_slash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unchanged),
-        cmocka_unit_test(test_dot_segments),
-        cmocka_unit_test(test_is_normal),
+        cmocka_unit_test(test_unchanged),        cmocka_unit_test(test_dot_segments),
+        cmocka_unit_test(test_is_normal),        cmocka_unit_test(test_percent_encoding),
         cmocka_unit_test(test_no_leading_slash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
