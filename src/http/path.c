@@ -46,12 +46,28 @@ static int pct_decoded(const char *s, size_t n)
     return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
-/* Whether the encoding at s[0] is already in normal form: kept (reserved or
- * other) and in upper case, or no encoding at all. */
-static int pct_is_normal(const char *s, size_t n)
+/* Whether a segment holds a '%' that starts no encoding. Such a segment is
+ * left exactly as it is: decoding around a stray '%' could make a new
+ * encoding ("%e%41" would become "%eA"). */
+static int has_stray_pct(const char *s, size_t n)
 {
-    int c = pct_decoded(s, n);
-    return c < 0 || (!is_unreserved(c) && !(s[1] >= 'a' && s[1] <= 'f') && !(s[2] >= 'a' && s[2] <= 'f'));
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '%' && pct_decoded(s + i, n - i) < 0) return 1;
+    return 0;
+}
+
+/* Whether a segment is as copy_segment would write it. */
+static int segment_is_normal(const char *s, size_t n)
+{
+    if (memchr(s, '%', n) == NULL || has_stray_pct(s, n)) return 1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '%') continue;
+        if (is_unreserved(pct_decoded(s + i, n - i)) || (s[i + 1] >= 'a' && s[i + 1] <= 'f') ||
+            (s[i + 2] >= 'a' && s[i + 2] <= 'f'))
+            return 0;
+        i += 2;
+    }
+    return 1;
 }
 
 /* Copies a segment, decoding unreserved characters and upper-casing the
@@ -59,6 +75,10 @@ static int pct_is_normal(const char *s, size_t n)
 static size_t copy_segment(char *out, const char *in, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
+    if (memchr(in, '%', len) == NULL || has_stray_pct(in, len)) {
+        memcpy(out, in, len);
+        return len;
+    }
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         int c = in[i] == '%' ? pct_decoded(in + i, len - i) : -1;
@@ -78,15 +98,12 @@ static size_t copy_segment(char *out, const char *in, size_t len)
 int rl_path_is_normal(const char *in, size_t len)
 {
     if (len == 0 || in[0] != '/') return 0;
-    for (size_t i = 1; i < len; i++) {
-        if (in[i] == '%' && !pct_is_normal(in + i, len - i)) return 0;
-        if (in[i - 1] == '/' && (in[i] == '.' || in[i] == '%')) {
-            /* a segment that starts so may be made of dots only */
-            size_t e = i;
-            while (e < len && in[e] != '/')
-                e++;
-            if (dot_kind(in + i, e - i)) return 0;
-        }
+    for (size_t i = 1; i <= len;) {
+        size_t e = i;
+        while (e < len && in[e] != '/')
+            e++;
+        if (dot_kind(in + i, e - i) || !segment_is_normal(in + i, e - i)) return 0;
+        i = e + 1;
     }
     return 1;
 }

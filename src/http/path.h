@@ -6,8 +6,9 @@
  * the router (no route's policies can be side-stepped by spelling its path
  * another way) and for the cache (one entry, one invalidation); any other
  * percent-encoding stays, its hex digits in upper case: "%2f" becomes "%2F",
- * "%20" stays "%20". The upstream receives exactly the bytes that were
- * routed. Pure. */
+ * "%20" stays "%20". A segment holding a '%' that starts no encoding is left
+ * as it is. The upstream receives exactly the bytes that were routed.
+ * Pure. */
 #ifndef RL_HTTP_PATH_H
 #define RL_HTTP_PATH_H
 

@@ -49,6 +49,9 @@ static void test_percent_encoding(void **state)
     check("/a%2fb/%3a/%c3%a9", "/a%2Fb/%3A/%C3%A9"); /* reserved and others: kept, in upper case */
     check("/a%20b", "/a%20b");
     check("/%zz/%4/%", "/%zz/%4/%"); /* not an encoding: left alone */
+    /* a segment with a stray '%' is left whole: decoding "%41" would make "%eA" */
+    check("/%e%41/%41", "/%e%41/A");
+    assert_true(rl_path_is_normal("/%e%41/A", 8));
     check("/%2e%2e%2e/x", "/.../x"); /* three dots: a name, not a dot segment */
     check("/a/%2E%2e/%62", "/b");
     assert_false(rl_path_is_normal("/v1/%69tems", 11));
