@@ -171,6 +171,15 @@ static const char *renamed(const rl_jsonxf_t *xf, const char *name, size_t len)
     return NULL;
 }
 
+/* The rename that gives `name`, or -1 (at most one: config refuses two
+ * renames to one name). */
+static int rename_to(const rl_jsonxf_t *xf, const char *name, size_t len)
+{
+    for (size_t i = 0; name && i < xf->n_rename && i < RL_JSONXF_MAX_RENAMES; i++)
+        if (strlen(xf->rename[i].to) == len && memcmp(xf->rename[i].to, name, len) == 0) return (int)i;
+    return -1;
+}
+
 /* One member's name and colon; sets name and nlen to its client-side name. */
 static bool member_name(st_t *s, const char **ks, size_t *kn, const char **to, const char **name,
                         size_t *nlen, char *buf)
@@ -201,10 +210,40 @@ static bool emit_key(st_t *s, bool first, const char *ks, size_t kn, const char 
     return putc_(s, '"') && put(s, to, strlen(to)) && put(s, "\":", 2);
 }
 
+static bool member_name(st_t *s, const char **ks, size_t *kn, const char **to, const char **name,
+                        size_t *nlen, char *buf);
+
+/* Whether the object whose members `s` is among renames one of them (this
+ * one included) to `name`: scanned ahead on a copy, nothing written. */
+static bool object_renames_to(const st_t *s, const char *name, size_t nlen)
+{
+    st_t c = *s;
+    c.probe = false;
+    for (;;) {
+        const char *ks, *to, *n;
+        size_t kn, l;
+        char buf[KEY_MAX];
+        if (!member_name(&c, &ks, &kn, &to, &n, &l, buf)) return false;
+        if (to && l == nlen && memcmp(to, name, nlen) == 0) return true;
+        if (!value(&c, NULL, false)) return false;
+        ws(&c);
+        if (c.p >= c.end || *c.p != ',') return false;
+        c.p++;
+    }
+}
+
 /* An object; `sel` (NULL = keep every member) selects its members. At the
- * top (`data_sel`), `sel` applies to the elements of a `data` array. */
+ * top (`data_sel`), `sel` applies to the elements of a `data` array.
+ *
+ * A member that already has the name a rename gives another member of the
+ * same object (rename {nom: name} on {"name": …, "nom": …}) is dropped: the
+ * renamed one wins, wherever each stands, and no object comes out with a
+ * name twice. */
 static bool object(st_t *s, const rl_fieldnode_t *sel, bool emit, const rl_fieldnode_t *data_sel)
 {
+    const char *const members = s->p + 1; /* where a scan ahead starts */
+    /* per rename target: scanned ahead yet, and found given to a member */
+    uint64_t scanned[RL_JSONXF_MAX_RENAMES / 64] = {0}, shadowed[RL_JSONXF_MAX_RENAMES / 64] = {0};
     bool first = true;
     s->p++;
     if (emit && !putc_(s, '{')) return false;
@@ -218,6 +257,21 @@ static bool object(st_t *s, const rl_fieldnode_t *sel, bool emit, const rl_field
         size_t kn, nlen;
         char buf[KEY_MAX];
         if (!member_name(s, &ks, &kn, &to, &name, &nlen, buf)) return false;
+        int target = emit && to == NULL ? rename_to(s->xf, name, nlen) : -1;
+        if (target >= 0) {
+            uint64_t bit = 1ull << (target % 64);
+            if (!(scanned[target / 64] & bit)) { /* once per object and name: no quadratic rescans */
+                st_t from_start = *s;
+                from_start.p = members;
+                ws(&from_start);
+                scanned[target / 64] |= bit;
+                if (object_renames_to(&from_start, name, nlen)) shadowed[target / 64] |= bit;
+            }
+            if (shadowed[target / 64] & bit) { /* scanned, not kept */
+                if (!value(s, NULL, false)) return false;
+                goto next;
+            }
+        }
         bool is_data = name && nlen == 4 && memcmp(name, "data", 4) == 0 && s->p < s->end && *s->p == '[';
         if (s->probe && s->depth == 1 && is_data) s->found_data = true;
         const rl_fieldnode_t *node = NULL, *child_sel = NULL;
@@ -232,6 +286,7 @@ static bool object(st_t *s, const rl_fieldnode_t *sel, bool emit, const rl_field
         if (keep && !emit_key(s, first, ks, kn, to)) return false;
         if (keep) first = false;
         if (!value(s, child_sel, keep)) return false;
+    next:
         ws(s);
         if (s->p < s->end && *s->p == ',') {
             s->p++;

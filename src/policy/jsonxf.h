@@ -8,7 +8,9 @@
  * tokens is dropped.
  *
  * Renames apply to member names at every depth, each name renamed once by
- * its upstream spelling (a→b, b→c turns a into b and b into c). Selection
+ * its upstream spelling (a→b, b→c turns a into b and b into c); a member
+ * that already bears the name a rename gives another member of its object
+ * is dropped (the renamed one wins). Selection
  * applies after renames, so `fields` names are the client's names:
  *   - a top-level object holding a `data` array: to each element of `data`
  *     (the other top-level members are kept whole);
@@ -25,6 +27,7 @@
 #include "policy/fields.h"
 
 #define RL_JSONXF_MAX_DEPTH 128
+#define RL_JSONXF_MAX_RENAMES 256 /* the config's bound on a route's renames */
 
 typedef struct rl_jsonxf {
     const rl_fieldset_t *fields; /* NULL or fields->all: no selection */

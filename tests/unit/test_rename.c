@@ -61,6 +61,36 @@ static void test_rename_once(void **state)
     assert_string_equal(xf_json(NULL, renames + 2, 2, "{\"a\":1,\"b\":2}"), "{\"b\":1,\"c\":2}");
 }
 
+static void test_rename_collision(void **state)
+{
+    (void)state;
+    /* the member that already bears a rename's new name gives way to the
+     * renamed one, before or after it: never two "name" members */
+    assert_string_equal(xf_json(NULL, renames, 2, "{\"name\":\"old\",\"nom\":\"new\",\"id\":1}"),
+                        "{\"name\":\"new\",\"id\":1}");
+    assert_string_equal(xf_json(NULL, renames, 2, "{\"nom\":\"new\",\"name\":{\"a\":[1]},\"id\":1}"),
+                        "{\"name\":\"new\",\"id\":1}");
+    /* per object: a "name" where no "nom" stands is kept */
+    assert_string_equal(xf_json(NULL, renames, 2, "{\"nom\":1,\"owner\":{\"name\":\"Ann\"},\"name\":2}"),
+                        "{\"name\":1,\"owner\":{\"name\":\"Ann\"}}");
+    assert_string_equal(xf_json(NULL, renames, 2, "[{\"name\":1},{\"name\":2,\"nom\":3}]"),
+                        "[{\"name\":1},{\"name\":3}]");
+    /* a chain a→b, b→c: the upstream "b" is renamed itself, so it never shadows */
+    assert_string_equal(xf_json(NULL, renames + 2, 2, "{\"b\":2,\"a\":1}"), "{\"c\":2,\"b\":1}");
+    /* selection sees the winner only; a dropped member is still validated */
+    assert_string_equal(xf_json("name", renames, 2, "{\"name\":\"old\",\"nom\":\"new\"}"),
+                        "{\"name\":\"new\"}");
+    assert_string_equal(xf_json(NULL, renames, 2, "{\"name\":[1,,2],\"nom\":1}"), "<-1>");
+    /* many members bearing the name: one scan ahead per object, all dropped */
+    char big[8192];
+    size_t o = 0;
+    big[o++] = '{';
+    for (int i = 0; i < 500; i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "\"name\":%d,", i);
+    o += (size_t)snprintf(big + o, sizeof(big) - o, "\"nom\":\"w\"}");
+    assert_string_equal(xf_json(NULL, renames, 2, big), "{\"name\":\"w\"}");
+}
+
 static void test_rename_escaped_names(void **state)
 {
     (void)state;
@@ -105,9 +135,10 @@ static void test_rename_grows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rename_every_depth),   cmocka_unit_test(test_rename_once),
-        cmocka_unit_test(test_rename_escaped_names), cmocka_unit_test(test_rename_then_select),
-        cmocka_unit_test(test_rename_not_json),      cmocka_unit_test(test_rename_grows),
+        cmocka_unit_test(test_rename_every_depth), cmocka_unit_test(test_rename_once),
+        cmocka_unit_test(test_rename_collision),   cmocka_unit_test(test_rename_escaped_names),
+        cmocka_unit_test(test_rename_then_select), cmocka_unit_test(test_rename_not_json),
+        cmocka_unit_test(test_rename_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
