@@ -63,6 +63,7 @@ static void refuse(rl_request_t *r, const rl_fields_err_t *err)
     const rl_route_cfg_t *rt = r->route;
     char field[6 * 128 + 1], details[6 * 128 + 32], allowed[512] = "";
     size_t flen = err->field_len > 128 ? 128 : err->field_len;
+    /* escaped here for the details object; the message is escaped by the envelope */
     size_t n = rl_json_escape(field, sizeof(field) - 1, err->field, flen);
     field[n] = '\0';
     snprintf(details, sizeof(details), "{\"field\":\"%s\"}", field);
@@ -71,7 +72,8 @@ static void refuse(rl_request_t *r, const rl_fields_err_t *err)
         for (size_t i = 0, o = 0; i < rt->n_fields && o < sizeof(allowed) - 70; i++)
             o += (size_t)snprintf(allowed + o, sizeof(allowed) - o, "%s%.64s", i ? ", " : "", rt->fields[i]);
         rl_respond_error(r, RL_EINVALID_FIELDS, details,
-                         "field '%s' is not available on this route (allowed: %s)", field, allowed);
+                         "field '%.*s' is not available on this route (allowed: %s)", (int)flen, err->field,
+                         allowed);
         return;
     case RL_FIELDS_TOO_MANY:
         rl_respond_error(r, RL_EINVALID_FIELDS, details,
@@ -80,8 +82,8 @@ static void refuse(rl_request_t *r, const rl_fields_err_t *err)
         return;
     default:
         rl_respond_error(r, RL_EINVALID_FIELDS, details,
-                         "invalid field name '%s' in ?fields= (letters, digits and '_', nested with '.')",
-                         field);
+                         "invalid field name '%.*s' in ?fields= (letters, digits and '_', nested with '.')",
+                         (int)flen, err->field);
     }
 }
 
