@@ -27,7 +27,11 @@ void rl_audit_ip_prefix(const char *ip, char *out, size_t cap)
  * compression. BLAKE2b takes 16 to 64 key bytes and secret_key may be any
  * length: the key is BLAKE2b-256(secret_key), none when it is empty. */
 #define KEY_CACHE_MAX 128
-static void keyed_state(const char *key, size_t key_len, crypto_generichash_state *out)
+enum { KEY_UNCACHED = -1, KEY_NEW = 0, KEY_SAME = 1 };
+
+/* Fills *out; says whether the key is the one cached before (KEY_SAME), is
+ * cached now (KEY_NEW), or too long to cache (KEY_UNCACHED). */
+static int keyed_state(const char *key, size_t key_len, crypto_generichash_state *out)
 {
     static _Thread_local struct {
         bool set;
@@ -38,7 +42,7 @@ static void keyed_state(const char *key, size_t key_len, crypto_generichash_stat
     if (cache.set && cache.len == key_len && key_len <= KEY_CACHE_MAX &&
         (key_len == 0 || memcmp(cache.key, key, key_len) == 0)) { /* both are our config: no timing to hide */
         *out = cache.st;
-        return;
+        return KEY_SAME;
     }
     unsigned char k[crypto_generichash_BYTES];
     if (key_len > 0) crypto_generichash(k, sizeof(k), (const unsigned char *)key, key_len, NULL, 0);
@@ -49,18 +53,37 @@ static void keyed_state(const char *key, size_t key_len, crypto_generichash_stat
         cache.len = key_len;
         cache.st = *out;
         cache.set = true;
+        return KEY_NEW;
     }
+    return KEY_UNCACHED;
 }
 
 void rl_audit_ip_digest(const char *key, size_t key_len, const char *ip, char *out)
 {
+    /* the last address this thread digested under the cached key: a client
+     * sends many requests from one address */
+    static _Thread_local struct {
+        bool set;
+        char ip[64];
+        char hex[2 * crypto_generichash_BYTES + 1];
+    } last;
     unsigned char md[crypto_generichash_BYTES];
     crypto_generichash_state st;
-    keyed_state(key, key_len, &st);
+    int k = keyed_state(key, key_len, &st);
     if (ip == NULL) ip = ""; /* libsodium wants a pointer even for 0 bytes */
-    crypto_generichash_update(&st, (const unsigned char *)ip, strlen(ip));
+    size_t n = strlen(ip);
+    if (k == KEY_SAME && last.set && n < sizeof(last.ip) && memcmp(last.ip, ip, n + 1) == 0) {
+        memcpy(out, last.hex, sizeof(last.hex));
+        return;
+    }
+    crypto_generichash_update(&st, (const unsigned char *)ip, n);
     crypto_generichash_final(&st, md, sizeof(md));
     out[rl_hex_encode(md, sizeof(md), out)] = '\0';
+    last.set = k != KEY_UNCACHED && n < sizeof(last.ip);
+    if (last.set) {
+        memcpy(last.ip, ip, n + 1);
+        memcpy(last.hex, out, sizeof(last.hex));
+    }
 }
 
 /* The canonical form is assembled in one buffer and hashed in one call. */

@@ -706,6 +706,22 @@ static void test_ip_digest_keys(void **state)
     longkey[299] = 'j'; /* differs only past the cached length */
     rl_audit_ip_digest(longkey, sizeof(longkey), "203.0.113.9", longk2);
     assert_string_not_equal(longk1, longk2);
+    /* the per-thread memo of the last address never answers for another key */
+    char again[65];
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.9", again);
+    assert_string_equal(again, a1);
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.9", again); /* from the memo */
+    assert_string_equal(again, a1);
+    rl_audit_ip_digest(longkey, sizeof(longkey), "203.0.113.9", again); /* an uncached key */
+    assert_string_equal(again, longk2);
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.9", again);
+    assert_string_equal(again, a1);
+    rl_audit_ip_digest("key-b-0123456789", 16, "203.0.113.9", again);
+    assert_string_equal(again, b);
+    rl_audit_ip_digest("key-b-0123456789", 16, "203.0.113.10", again);
+    assert_string_not_equal(again, b);
+    rl_audit_ip_digest("key-a-0123456789", 16, "203.0.113.10", again);
+    assert_string_equal(again, ip2);
 }
 
 /* The canonical form is a stored format: existing chains must keep
