@@ -19,8 +19,9 @@
 #
 # Equal worker counts. wrk drives each for a warm-up and then measured runs
 # (--latency) in BENCH_ROUNDS rounds that go through every scenario in turn
-# (ten rounds of 3 s rather than five of 6 s: a shared VM's throughput drifts
-# in spells of seconds, and twice the samples steady the medians),
+# (fifteen rounds of 2 s rather than five of 6 s: a shared VM's throughput
+# drifts in spells of seconds, and three times the samples steady the
+# medians),
 # so that a drift of the machine (other load, CPU frequency) hits every
 # scenario alike; bench/report.py prints the median of the rounds for
 # requests/s, p50 and p99, and each ratio as the median of the ratios of the
@@ -29,7 +30,7 @@
 # connections (bench/idle_conns.py). Everything lives in one mktemp dir and
 # every process is stopped on exit, however the script ends.
 #
-# Knobs (environment): BENCH_DURATION (3s), BENCH_WARMUP (2s), BENCH_ROUNDS (10),
+# Knobs (environment): BENCH_DURATION (2s), BENCH_WARMUP (2s), BENCH_ROUNDS (15),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_WORKERS (2),
 # BENCH_IDLE_CONNS (10000), BENCH_STRICT=1 (exit 1 when a target is missed),
 # BENCH_KEEP=1 (keep the work dir), RELAIS_BIN (build/relais).
@@ -38,8 +39,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RELAIS_BIN=${RELAIS_BIN:-$ROOT/build/relais}
-DURATION=${BENCH_DURATION:-3s}
-ROUNDS=${BENCH_ROUNDS:-10}
+DURATION=${BENCH_DURATION:-2s}
+ROUNDS=${BENCH_ROUNDS:-15}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -187,19 +188,25 @@ fi
 
 # Scenarios that are compared run back to back (return, cache hit, floor,
 # mock; proxy_pass, relais proxy, auth, breaker, fallback), so that a ratio
-# compares two runs seconds apart.
+# compares two runs seconds apart; odd rounds go through them in this order,
+# even rounds in the reverse one, so that a drift within a round favours
+# neither side of a ratio.
+scenario() {  # NUMBER ROUND
+  case $1 in
+  0) run_wrk return "$2" "http://127.0.0.1:$PORT_A/bench" ;;
+  1) [ -z "$RELAIS_PID" ] || run_wrk cached "$2" "http://127.0.0.1:$PORT_C/cached" ;;
+  2) [ -z "$FLOOR_PID" ] || run_wrk floor "$2" "http://127.0.0.1:$PORT_F/bench" ;;
+  3) [ -z "$RELAIS_PID" ] || run_wrk mock "$2" "http://127.0.0.1:$PORT_C/mock" ;;
+  4) run_wrk proxy "$2" "http://127.0.0.1:$PORT_B/bench" ;;
+  5) [ -z "$RELAIS_PID" ] || run_wrk relais "$2" "http://127.0.0.1:$PORT_C/bench" ;;
+  6) [ -z "$RELAIS_PID" ] || run_wrk auth "$2" "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY" ;;
+  7) [ -z "$RELAIS_PID" ] || run_wrk breaker "$2" "http://127.0.0.1:$PORT_C/breaker" ;;
+  8) [ -z "$RELAIS_PID" ] || run_wrk fallback "$2" "http://127.0.0.1:$PORT_C/fallback" ;;
+  esac
+}
 for round in $(seq "$ROUNDS"); do
-  run_wrk return "$round" "http://127.0.0.1:$PORT_A/bench"
-  [ -z "$RELAIS_PID" ] || run_wrk cached "$round" "http://127.0.0.1:$PORT_C/cached"
-  [ -z "$FLOOR_PID" ] || run_wrk floor "$round" "http://127.0.0.1:$PORT_F/bench"
-  [ -z "$RELAIS_PID" ] || run_wrk mock "$round" "http://127.0.0.1:$PORT_C/mock"
-  run_wrk proxy "$round" "http://127.0.0.1:$PORT_B/bench"
-  if [ -n "$RELAIS_PID" ]; then
-    run_wrk relais "$round" "http://127.0.0.1:$PORT_C/bench"
-    run_wrk auth "$round" "http://127.0.0.1:$PORT_C/auth" -H "Authorization: Bearer $API_KEY"
-    run_wrk breaker "$round" "http://127.0.0.1:$PORT_C/breaker"
-    run_wrk fallback "$round" "http://127.0.0.1:$PORT_C/fallback"
-  fi
+  if [ $((round % 2)) = 1 ]; then order=$(seq 0 8); else order=$(seq 8 -1 0); fi
+  for i in $order; do scenario "$i" "$round"; done
 done
 if [ -n "$RELAIS_PID" ]; then
   sleep 1
