@@ -118,6 +118,24 @@ void rl_cachekey_creds_digest(const char *const *values, const size_t *lens, siz
 const char *const rl_cachekey_creds[RL_CACHEKEY_N_CREDS] = {"authorization", "proxy-authorization", "cookie",
                                                             "x-api-key"};
 
+/* The next member of a comma-separated header list (RFC 9110 §5.6.1) from
+ * *i on, without the whitespace around it, into *m and *n (never empty);
+ * false when none is left. */
+static bool list_next(const char *p, size_t len, size_t *i, const char **m, size_t *n)
+{
+    while (*i < len && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == ','))
+        (*i)++;
+    if (*i >= len) return false;
+    size_t s = *i, e;
+    while (*i < len && p[*i] != ',')
+        (*i)++;
+    for (e = *i; e > s && (p[e - 1] == ' ' || p[e - 1] == '\t');)
+        e--;
+    *m = p + s;
+    *n = e - s;
+    return true;
+}
+
 static bool name_in(const char *m, size_t n, const char *const *names, size_t n_names)
 {
     for (size_t i = 0; i < n_names; i++)
@@ -127,18 +145,11 @@ static bool name_in(const char *m, size_t n, const char *const *names, size_t n_
 
 bool rl_cache_vary_covered(const char *vary, size_t len, char *const *names, size_t n_names, bool by_caller)
 {
-    for (size_t i = 0; i < len;) {
-        while (i < len && (vary[i] == ' ' || vary[i] == '\t' || vary[i] == ','))
-            i++;
-        size_t s = i;
-        while (i < len && vary[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > s && (vary[e - 1] == ' ' || vary[e - 1] == '\t'))
-            e--;
-        if (e == s) continue;
-        if (name_in(vary + s, e - s, (const char *const *)names, n_names)) continue;
-        if (by_caller && name_in(vary + s, e - s, rl_cachekey_creds, RL_CACHEKEY_N_CREDS)) continue;
+    const char *m;
+    size_t n;
+    for (size_t i = 0; list_next(vary, len, &i, &m, &n);) {
+        if (name_in(m, n, (const char *const *)names, n_names)) continue;
+        if (by_caller && name_in(m, n, rl_cachekey_creds, RL_CACHEKEY_N_CREDS)) continue;
         return false; /* "*" included */
     }
     return true;
@@ -195,17 +206,9 @@ bool rl_cache_storable(int status, const char *cc, size_t len, const char *expir
 {
     long long max_age = -1, s_maxage = -1;
     if (!status_cacheable(status)) return false;
-    for (size_t i = 0; i < len;) {
-        while (i < len && (cc[i] == ' ' || cc[i] == '\t' || cc[i] == ','))
-            i++;
-        size_t s = i;
-        while (i < len && cc[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > s && (cc[e - 1] == ' ' || cc[e - 1] == '\t'))
-            e--;
-        const char *d = cc + s;
-        size_t dn = e - s;
+    const char *d;
+    size_t dn;
+    for (size_t i = 0; list_next(cc, len, &i, &d, &dn);) {
         const char *eq = memchr(d, '=', dn);
         size_t name_len = eq ? (size_t)(eq - d) : dn;
 #define IS(word) (name_len == sizeof(word) - 1 && strncasecmp(d, word, name_len) == 0)
